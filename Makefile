@@ -1,0 +1,31 @@
+# Two commands for a fresh machine with Python 3.11 or 3.12:
+#   make lesson   set everything up, download the data, run every notebook in order
+#   make test     run the test suite (helper package + every notebook re-executed)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: lesson test setup notebooks benchmark
+lesson: setup
+	$(BIN)/python -m dlhelpers check
+	$(BIN)/python -m dlhelpers download
+	$(BIN)/python tools/benchmark.py
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	touch $@
+
+# For maintainers: regenerate the notebooks after editing a page in episodes/.
+notebooks: setup
+	$(BIN)/python tools/build_notebooks.py
+
+# Same as the last step of `make lesson`: time every notebook, print the results table.
+benchmark: setup
+	$(BIN)/python tools/benchmark.py

@@ -1,0 +1,40 @@
+"""Helpers for the lesson *Introduction to deep learning with Keras*.
+
+Notebooks use them as ``import dlhelpers as dlh``. Each function's docstring
+names the episode that first uses it.
+"""
+
+import os as _os
+
+# Hide TensorFlow's C++ start-up chatter (set the variable yourself to see it).
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .checks import check_setup  # noqa: E402
+from .data import (  # noqa: E402
+    CIFAR10_CLASSES,
+    DOLLAR_STREET_CLASSES,
+    REGISTRY,
+    ChecksumError,
+    DataError,
+    DataUnavailableError,
+    ImageDataset,
+    UnknownDatasetError,
+    cache_dir,
+    fetch,
+    load_images,
+    load_penguins,
+    load_weather,
+    pretrained_weights,
+)
+from .models import plot_model  # noqa: E402
+from .plots import (  # noqa: E402
+    plot_confusion_matrix,
+    plot_functions,
+    plot_history,
+    plot_images,
+    plot_predictions,
+)
+from .report import report  # noqa: E402
+from .repro import set_seed  # noqa: E402
+
+__version__ = "1.0.0"

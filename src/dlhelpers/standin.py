@@ -1,0 +1,89 @@
+"""Small generated data sets that stand in for downloads these tests cannot make.
+
+They have exactly the format of the real data, so the lesson's own loading
+code reads them; learners never see them unless they ask for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SIZE = 64
+N_TRAIN = 400
+N_TEST = 100
+
+
+def _shape_mask(label: int, rng: np.random.Generator) -> np.ndarray:
+    """A boolean 64x64 mask drawing one of ten shape classes, randomly placed."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(float)
+    cy, cx = rng.uniform(20, 44, size=2)
+    r = rng.uniform(9, 17)
+    period = rng.uniform(6, 11)
+    phase = rng.uniform(0, period)
+    dy, dx = yy - cy, xx - cx
+    inside = (np.abs(dy) < r) & (np.abs(dx) < r)
+    if label == 0:  # disc
+        return dy**2 + dx**2 < r**2
+    if label == 1:  # square
+        return inside
+    if label == 2:  # triangle pointing up
+        return (dy < r * 0.8) & (np.abs(dx) < (dy + r) * 0.6)
+    if label == 3:  # horizontal stripes
+        return inside & ((yy + phase) % period < period / 2)
+    if label == 4:  # vertical stripes
+        return inside & ((xx + phase) % period < period / 2)
+    if label == 5:  # diagonal stripes
+        return inside & ((xx + yy + phase) % period < period / 2)
+    if label == 6:  # checkerboard
+        return inside & (((yy // (period / 1.5)) + (xx // (period / 1.5))) % 2 == 0)
+    if label == 7:  # plus sign
+        return ((np.abs(dy) < r / 4) & (np.abs(dx) < r)) | ((np.abs(dx) < r / 4) & (np.abs(dy) < r))
+    if label == 8:  # ring
+        d2 = dy**2 + dx**2
+        return (d2 < r**2) & (d2 > (0.6 * r) ** 2)
+    # label 9: a few dots
+    mask = np.zeros((SIZE, SIZE), dtype=bool)
+    for _ in range(5):
+        py, px = rng.uniform(8, 56, size=2)
+        mask |= (yy - py) ** 2 + (xx - px) ** 2 < rng.uniform(9, 20)
+    return mask
+
+
+def make_standin_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` noisy 64x64 RGB images of drawn shapes with labels 0-9, as int32."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 10
+    rng.shuffle(labels)
+    images = np.empty((n, SIZE, SIZE, 3), dtype=np.int32)
+    for i, label in enumerate(labels):
+        background = rng.uniform(0, 255, size=3)
+        foreground = rng.uniform(0, 255, size=3)
+        mask = _shape_mask(int(label), rng)[..., None]
+        picture = np.where(mask, foreground, background)
+        picture += rng.normal(0, 40, size=picture.shape)
+        images[i] = np.clip(picture, 0, 255).astype(np.int32)
+    return images, labels.astype(np.int32)
+
+
+def write_standin_dollar_street(folder: Path, seed: int = 0) -> Path:
+    """Write the Dollar Street 10 stand-in as the four ``.npy`` files of the real set.
+
+    Files already written with the same seed are reused.
+    """
+    folder = Path(folder) / f"seed{seed}-{N_TRAIN}-{N_TEST}"
+    if not (folder / "test_labels.npy").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        train = make_standin_images(N_TRAIN, seed)
+        test = make_standin_images(N_TEST, seed + 1)
+        parts = dict(zip(
+            ("train_images", "train_labels", "test_images", "test_labels"),
+            (*train, *test),
+        ))
+        for part, array in parts.items():
+            # Write to a temporary name first so that a half-written set is never read.
+            tmp = folder / f"{part}.tmp.npy"
+            np.save(tmp, array)
+            tmp.replace(folder / f"{part}.npy")
+    return folder
