@@ -182,7 +182,8 @@ def build(page: Path) -> nbformat.NotebookNode:
         "    import dlhelpers as dlh\n"
         "# TensorFlow may print start-up messages here (e.g. that no GPU was found);\n"
         "# they are harmless.\n"
-        "import keras"
+        "import keras\n"
+        "dlh.quiet_tensorflow()"
     )
     cell = nbformat.v4.new_code_cell(setup)
     cell.metadata["tags"] = ["nbval-ignore-output"]

@@ -6,8 +6,25 @@ names the episode that first uses it.
 
 import os as _os
 
-# Hide TensorFlow's C++ start-up chatter (set the variable yourself to see it).
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Keep TensorFlow's C++ log chatter out of the learners' notebooks; errors
+# still raise exceptions as usual. Set TF_CPP_MIN_LOG_LEVEL=0 before importing
+# to see everything.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def quiet_tensorflow() -> None:
+    """Hide TensorFlow's Python warnings, such as retracing notices (all episodes).
+
+    TensorFlow sets its logger to INFO when first imported in a notebook, so
+    this is called after ``import keras`` in every notebook's first cell.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+
 
 from .checks import check_setup  # noqa: E402
 from .data import (  # noqa: E402
