@@ -115,3 +115,11 @@ def test_generator_rejects_an_output_without_code(tmp_path):
     page.write_text('---\ntitle: "Bad"\nteaching: 1\nexercises: 1\n---\n\n```output\n1\n```\n')
     with pytest.raises(ValueError, match="must follow a python block"):
         build_notebooks.build(page)
+
+
+def test_generator_rejects_an_output_after_text(tmp_path):
+    page = tmp_path / "97-bad.md"
+    page.write_text('---\ntitle: "Bad"\nteaching: 1\nexercises: 1\n---\n\n'
+                    '```python\nx = 1\n```\n\nSome words.\n\n```output\n1\n```\n')
+    with pytest.raises(ValueError, match="must follow a python block"):
+        build_notebooks.build(page)

@@ -87,6 +87,7 @@ class Builder:
         self.markdown: list[str] = []
         self.divs: list[str] = []
         self.merge_heading = False
+        self.setup_cell = None
 
     # -- cells -----------------------------------------------------------
     def flush(self) -> None:
@@ -106,7 +107,9 @@ class Builder:
 
     def set_output(self, text: str, varies: bool) -> None:
         cell = self.cells[-1] if self.cells else None
-        if cell is None or cell.cell_type != "code" or cell.outputs:
+        text_between = "\n".join(self.markdown).strip()
+        if (cell is None or cell.cell_type != "code" or cell.outputs
+                or cell is self.setup_cell or text_between):
             raise ValueError(f"{self.name}: an output block must follow a python block")
         if varies:
             return  # shown on the page, not compared
@@ -188,6 +191,7 @@ def build(page: Path) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(setup)
     cell.metadata["tags"] = ["nbval-ignore-output"]
     builder.cells.append(cell)
+    builder.setup_cell = cell
 
     lines = body.splitlines()
     i = 0
