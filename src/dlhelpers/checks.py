@@ -17,7 +17,7 @@ CHECKED = (
     "scikit-learn", "pooch", "palmerpenguins", "keras-tuner",
 )
 #: Major versions the lesson cannot run without; anything else is a warning.
-REQUIRED_MAJOR = {"keras": 3, "tensorflow": 2, "pandas": None, "numpy": None}
+REQUIRED_MAJOR = {"keras": 3, "tensorflow": 2}
 PYTHON_RANGE = ((3, 11), (3, 12))
 
 _REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"

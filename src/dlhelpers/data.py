@@ -185,14 +185,13 @@ def _download(name: str, entry: RemoteFile, folder: Path, progress: bool) -> Pat
             f"{entry.path} is not cached and the cache folder cannot be written "
             f"({error}).\n{manual}"
         ) from error
-    use_bar = progress and _tqdm_available()
     try:
         pooch.retrieve(
             entry.url,
             known_hash=entry.known_hash,
             fname=target.name,
             path=target.parent,
-            progressbar=use_bar,
+            progressbar=progress,
         )
     except ValueError as error:  # pooch: downloaded file does not match its hash
         raise ChecksumError(
@@ -206,14 +205,6 @@ def _download(name: str, entry: RemoteFile, folder: Path, progress: bool) -> Pat
             f"({type(error).__name__}: {error}).\n{manual}"
         ) from error
     return target
-
-
-def _tqdm_available() -> bool:
-    try:
-        import tqdm  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------
