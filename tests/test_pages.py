@@ -88,6 +88,10 @@ x + 1
 ::: instructor
 Hidden from learners' notebooks.
 :::
+
+```{.python .no-test}
+download_something()
+```
 '''
 
 
@@ -96,7 +100,7 @@ def test_generator_turns_output_blocks_into_checked_outputs(tmp_path):
     page.write_text(SAMPLE)
     cells = build_notebooks.build(page).cells
     code = [c for c in cells if c.cell_type == "code"]
-    setup, value, printed, varies, solution = code
+    setup, value, printed, varies, solution, skipped = code
     assert "nbval-ignore-output" in setup.metadata["tags"]
     assert value.outputs[0].output_type == "execute_result"
     assert value.outputs[0].data["text/plain"] == "6"
@@ -104,6 +108,7 @@ def test_generator_turns_output_blocks_into_checked_outputs(tmp_path):
     assert printed.outputs[0].text == "printed\n"
     assert varies.outputs == [] and varies.metadata["tags"] == ["nbval-ignore-output"]
     assert "solution" in solution.metadata["tags"]
+    assert {"nbval-skip", "skip-execution"} <= set(skipped.metadata["tags"])
     markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
     assert "### Challenge: Try it" in markdown and "#### Solution" in markdown
     assert "Hidden from learners" not in markdown

@@ -12,6 +12,8 @@ Rules (see CONTRIBUTING in README.md):
 - A ```{.output .varies} block is shown on the page but not checked (numbers
   that differ between machines); a code cell with no output block is run but
   its output is not compared (plots, training logs).
+- A ```{.python .no-test} block is a code cell for learners that the tests
+  and the benchmark skip (it needs a download these machines cannot make).
 - Fenced divs become headed markdown: challenge, solution (its code cells are
   tagged "solution"), callout, discussion, questions, objectives, keypoints.
   Instructor notes stay on the page only.
@@ -48,6 +50,9 @@ HEADINGS = {
 }
 HIDDEN_DIVS = {"instructor"}
 VARIES_FENCES = {"{.output .varies}", "{.varies .output}"}
+NO_TEST_FENCES = {"{.python .no-test}"}
+#: Tags that make nbval and nbclient (the benchmark) skip a cell.
+SKIP_TAGS = ["nbval-skip", "skip-execution"]
 
 
 def repository_url() -> str:
@@ -96,10 +101,10 @@ class Builder:
         if text.strip():
             self.cells.append(nbformat.v4.new_markdown_cell(text))
 
-    def add_code(self, code: str) -> None:
+    def add_code(self, code: str, skip: bool = False) -> None:
         self.flush()
         cell = nbformat.v4.new_code_cell(code.rstrip("\n"))
-        tags = ["nbval-ignore-output"]
+        tags = SKIP_TAGS.copy() if skip else ["nbval-ignore-output"]
         if "solution" in self.divs:
             tags.append("solution")
         cell.metadata["tags"] = tags
@@ -208,8 +213,8 @@ def build(page: Path) -> nbformat.NotebookNode:
             content = "\n".join(lines[i + 1:j])
             if builder.hidden:
                 pass
-            elif info == "python":
-                builder.add_code(content)
+            elif info == "python" or info in NO_TEST_FENCES:
+                builder.add_code(content, skip=info in NO_TEST_FENCES)
             elif info == "output" or info in VARIES_FENCES:
                 builder.set_output(content, varies=info != "output")
             else:

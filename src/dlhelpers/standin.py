@@ -11,15 +11,17 @@ from pathlib import Path
 import numpy as np
 
 SIZE = 64
-N_TRAIN = 400
-N_TEST = 100
+N_TRAIN = 240
+N_TEST = 80
+#: Bump when the drawings change, so that files written before are not reused.
+VERSION = 2
 
 
 def _shape_mask(label: int, rng: np.random.Generator) -> np.ndarray:
     """A boolean 64x64 mask drawing one of ten shape classes, randomly placed."""
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(float)
-    cy, cx = rng.uniform(20, 44, size=2)
-    r = rng.uniform(9, 17)
+    cy, cx = rng.uniform(26, 38, size=2)
+    r = rng.uniform(12, 18)
     period = rng.uniform(6, 11)
     phase = rng.uniform(0, period)
     dy, dx = yy - cy, xx - cx
@@ -58,11 +60,12 @@ def make_standin_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng.shuffle(labels)
     images = np.empty((n, SIZE, SIZE, 3), dtype=np.int32)
     for i, label in enumerate(labels):
-        background = rng.uniform(0, 255, size=3)
-        foreground = rng.uniform(0, 255, size=3)
+        # a bright shape of random colour on a dark background of random colour
+        background = rng.uniform(0, 90, size=3)
+        foreground = rng.uniform(170, 255, size=3)
         mask = _shape_mask(int(label), rng)[..., None]
         picture = np.where(mask, foreground, background)
-        picture += rng.normal(0, 40, size=picture.shape)
+        picture += rng.normal(0, 20, size=picture.shape)
         images[i] = np.clip(picture, 0, 255).astype(np.int32)
     return images, labels.astype(np.int32)
 
@@ -72,7 +75,7 @@ def write_standin_dollar_street(folder: Path, seed: int = 0) -> Path:
 
     Files already written with the same seed are reused.
     """
-    folder = Path(folder) / f"seed{seed}-{N_TRAIN}-{N_TEST}"
+    folder = Path(folder) / f"v{VERSION}-seed{seed}-{N_TRAIN}-{N_TEST}"
     if not (folder / "test_labels.npy").is_file():
         folder.mkdir(parents=True, exist_ok=True)
         train = make_standin_images(N_TRAIN, seed)
