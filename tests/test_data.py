@@ -162,7 +162,7 @@ def test_real_loader_rejects_arrays_of_the_wrong_format(cache, monkeypatch):
 
 
 def test_unknown_image_dataset():
-    with pytest.raises(dlh.UnknownDatasetError, match="cifar10"):
+    with pytest.raises(dlh.UnknownDatasetError, match="cifar10' or 'mnist"):
         dlh.load_images("imagenet")
 
 
@@ -196,3 +196,13 @@ def test_pretrained_weights_path(cache, monkeypatch):
     assert dlh.pretrained_weights("mobilenet_v2") == weights
     with pytest.raises(dlh.UnknownDatasetError):
         dlh.pretrained_weights("resnet")
+
+
+def test_digits_standin_has_the_mnist_layout(monkeypatch):
+    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
+    digits = dlh.load_images("mnist")
+    assert digits.source.endswith("(stand-in for MNIST)")
+    assert digits.train_images.shape[1:] == (28, 28) and digits.train_images.dtype == np.uint8
+    assert len(digits.train_images) + len(digits.val_images) == 1797
+    assert digits.train_images.max() == 255 and digits.train_images[:, :2].max() == 0  # padded
+    assert set(digits.val_labels) == set(range(10))

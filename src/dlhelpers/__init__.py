@@ -29,6 +29,7 @@ def quiet_tensorflow() -> None:
 from .checks import check_setup  # noqa: E402
 from .data import (  # noqa: E402
     CIFAR10_CLASSES,
+    DIGIT_CLASSES,
     DOLLAR_STREET_CLASSES,
     REGISTRY,
     ChecksumError,

@@ -264,6 +264,9 @@ CIFAR10_CLASSES = (
     "truck",
 )
 
+#: Class names of the digit data sets.
+DIGIT_CLASSES = tuple(str(digit) for digit in range(10))
+
 _DS10_PARTS = ("train_images", "train_labels", "test_images", "test_labels")
 
 
@@ -356,7 +359,21 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
 
     ``"cifar10"``: CIFAR-10 through ``keras.datasets`` (32x32, 50,000
     training images), the classic variant of the episode.
+
+    ``"mnist"``: handwritten digits, 28x28 grey images (bonus episode),
+    through ``keras.datasets``; with ``DLHELPERS_STANDIN`` set, scikit-learn's
+    bundled 8x8 digits in the same layout instead.
     """
+    if name == "mnist":
+        if _standin_enabled():
+            from .standin import digits_in_mnist_layout
+
+            return ImageDataset(*digits_in_mnist_layout(), class_names=DIGIT_CLASSES,
+                                source="scikit-learn digits in the MNIST layout (stand-in for MNIST)")
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        return ImageDataset(x_train, y_train, x_test, y_test, DIGIT_CLASSES, "MNIST")
     if name == "cifar10":
         import keras
 
@@ -367,7 +384,7 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
         )
     if name != "dollar_street":
         raise UnknownDatasetError(
-            f"Unknown image data set {name!r}; use 'dollar_street' or 'cifar10'."
+            f"Unknown image data set {name!r}; use 'dollar_street', 'cifar10' or 'mnist'."
         )
     if _standin_enabled():
         from .standin import write_standin_dollar_street

@@ -90,3 +90,23 @@ def write_standin_dollar_street(folder: Path, seed: int = 0) -> Path:
             np.save(tmp, array)
             tmp.replace(folder / f"{part}.npy")
     return folder
+
+
+def digits_in_mnist_layout(test_size: float = 0.2, seed: int = 0):
+    """scikit-learn's 1,797 bundled 8x8 digits as MNIST-like arrays (bonus episode).
+
+    Each image is upsampled 3x to 24x24 and padded to 28x28, as uint8 in
+    0-255, like ``keras.datasets.mnist``. Returns train images, train labels,
+    test images and test labels, split stratified with a fixed seed.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = np.kron(digits.images, np.ones((3, 3)))  # 8x8 -> 24x24
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2)))  # -> 28x28
+    images = np.round(images * 255 / 16).astype(np.uint8)
+    labels = digits.target.astype(np.uint8)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=test_size, random_state=seed, stratify=labels)
+    return x_train, y_train, x_test, y_test
