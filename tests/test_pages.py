@@ -1,17 +1,20 @@
 """Lesson pages are the one source; notebooks are generated from them."""
 
-import importlib.util
+import ast
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
+from pyflakes.checker import Checker
+from pyflakes.messages import UndefinedName
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
-build_notebooks = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(build_notebooks)
+sys.path.insert(0, str(ROOT / "tools"))
+import build_notebooks  # noqa: E402
+import lesson  # noqa: E402
 
 PAGES = build_notebooks.pages()
 
@@ -29,7 +32,7 @@ def test_committed_notebooks_match_their_pages():
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_page_has_carpentries_structure(page):
     text = page.read_text()
-    meta, body = build_notebooks.split_front_matter(text)
+    meta, body, _ = lesson.split_front_matter(text)
     assert meta["title"]
     assert int(meta["teaching"]) >= 0 and int(meta["exercises"]) >= 0
     for block in ("questions", "objectives", "keypoints"):
@@ -115,6 +118,27 @@ def test_generator_turns_output_blocks_into_checked_outputs(tmp_path):
     assert "colab.research.google.com/github/" in markdown
 
 
+def test_exercise_version_replaces_solutions_with_answer_cells(tmp_path):
+    page = tmp_path / "99-sample.md"
+    page.write_text(SAMPLE)
+    cells = build_notebooks.build(page, exercises=True).cells
+    sources = [c.source for c in cells]
+    assert "x + 1" not in sources and "#### Solution" not in "\n".join(sources)
+    answer = sources.index(build_notebooks.ANSWER_CELL)
+    assert sources[answer - 1].startswith("### Challenge: Try it")
+    assert all(not c.get("outputs") for c in cells if c.cell_type == "code")
+    assert "exercise version" in sources[0]
+
+
+def test_parser_reads_figure_alt_text_and_rejects_unknown_attributes(tmp_path):
+    head = '---\ntitle: "Alt"\nteaching: 1\nexercises: 1\n---\n\n'
+    page = lesson.parse(tmp_path / "a.md", head + '```python fig-alt="A rising line"\nplot()\n```\n')
+    (code, divs), = page.code()
+    assert code.alt == "A rising line" and code.line == 7 and divs == ()
+    with pytest.raises(lesson.PageError, match="a.md:7: unknown code block attribute"):
+        lesson.parse(tmp_path / "a.md", head + '```python colour=red\nplot()\n```\n')
+
+
 def test_generator_rejects_an_output_without_code(tmp_path):
     page = tmp_path / "98-bad.md"
     page.write_text('---\ntitle: "Bad"\nteaching: 1\nexercises: 1\n---\n\n```output\n1\n```\n')
@@ -128,3 +152,50 @@ def test_generator_rejects_an_output_after_text(tmp_path):
                     '```python\nx = 1\n```\n\nSome words.\n\n```output\n1\n```\n')
     with pytest.raises(ValueError, match="must follow a python block"):
         build_notebooks.build(page)
+
+
+def undefined_names(blocks: list[str]) -> list[str]:
+    """Names used before anything defines or imports them, in a sequence of code blocks."""
+    # IPython magics and shell escapes are not Python; they define nothing.
+    source = "\n".join(re.sub(r"^\s*[%!].*$", "pass", block, flags=re.M) for block in blocks)
+    checker = Checker(ast.parse(source), filename="page")
+    return sorted({m.message_args[0] for m in checker.messages if isinstance(m, UndefinedName)})
+
+
+def test_undefined_names_are_found():
+    assert undefined_names(["import keras", "keras.Input(shape=(2,))"]) == []
+    assert undefined_names(["model = keras.Sequential()", "%pip install x"]) == ["keras"]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_imports_what_it_uses(page):
+    """A learner typing along from the page, without the notebook's generated first cell."""
+    code = [c.source for c, divs in lesson.parse(page).code() if "instructor" not in divs]
+    assert undefined_names(code) == [], "the page uses names it never imports or defines"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_exercise_version_needs_no_solution(page):
+    """No code outside a solution may use a name that only a solution defines."""
+    code = [c.source for c, divs in lesson.parse(page).code()
+            if "solution" not in divs and "instructor" not in divs]
+    assert undefined_names(code) == [], "code after a challenge depends on its solution"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_exercise_notebook_has_no_solutions(page):
+    parsed = lesson.parse(page)
+    notebook = nbformat.read(build_notebooks.notebook_path(parsed, exercises=True), as_version=4)
+    cells = "\n".join(cell.source for cell in notebook.cells)
+    solutions = parsed.divs("solution")
+    for solution in solutions:
+        for node, _ in parsed.walk(solution.children):
+            if isinstance(node, lesson.Code):
+                assert node.source not in cells, f"solution code in the exercise notebook:\n{node.source}"
+            elif isinstance(node, lesson.Text):
+                for line in node.lines:
+                    if len(line.strip()) > 30:
+                        assert line not in cells, f"solution text in the exercise notebook: {line}"
+    answers = [c for c in notebook.cells if "answer" in c.metadata.get("tags", [])]
+    assert len(answers) == len(solutions)
+    assert all(c.source == build_notebooks.ANSWER_CELL and not c.get("outputs") for c in answers)

@@ -30,13 +30,16 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = ROOT / "episodes"
-NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lesson  # noqa: E402  (tools/lesson.py: the one reader of the page format)
 
-DIV_OPEN = re.compile(r"^:{3,}\s*\{?\s*\.?([A-Za-z-]+)\s*\}?\s*$")
-DIV_CLOSE = re.compile(r"^:{3,}\s*$")
-FENCE = re.compile(r"^```+\s*(\S*.*?)\s*$")
+ROOT = lesson.ROOT
+PAGES = lesson.EPISODES
+NOTEBOOKS = ROOT / "notebooks"
+EXERCISES = NOTEBOOKS / "exercises"
+#: What an exercise notebook has where the solution was.
+ANSWER_CELL = "# Your answer here\n"
+
 IMAGE_ATTRS = re.compile(r"(!\[[^\]]*\]\([^)]*\))\{[^}]*\}")
 
 HEADINGS = {
@@ -49,8 +52,6 @@ HEADINGS = {
     "solution": "Solution",
 }
 HIDDEN_DIVS = {"instructor"}
-VARIES_FENCES = {"{.output .varies}", "{.varies .output}"}
-NO_TEST_FENCES = {"{.python .no-test}"}
 #: Tags that make nbval and nbclient (the benchmark) skip a cell.
 SKIP_TAGS = ["nbval-skip", "skip-execution"]
 
@@ -59,18 +60,6 @@ def repository_url() -> str:
     """The repository address, kept once in pyproject.toml."""
     with open(ROOT / "pyproject.toml", "rb") as file:
         return tomllib.load(file)["project"]["urls"]["Repository"].rstrip("/")
-
-
-def split_front_matter(text: str) -> tuple[dict, str]:
-    if not text.startswith("---\n"):
-        raise ValueError("page must start with YAML front matter")
-    head, body = text[4:].split("\n---\n", 1)
-    meta = {}
-    for line in head.splitlines():
-        if ":" in line:
-            key, value = line.split(":", 1)
-            meta[key.strip()] = value.strip().strip("'\"")
-    return meta, body
 
 
 def ends_in_expression(code: str) -> bool:
@@ -84,104 +73,140 @@ def ends_in_expression(code: str) -> bool:
     return not code.rstrip().endswith(";")
 
 
-class Builder:
-    def __init__(self, name: str, meta: dict):
-        self.name = name
-        self.meta = meta
+class NotebookWriter:
+    """Walks a page's tree and collects notebook cells."""
+
+    def __init__(self, page: lesson.Page, exercises: bool):
+        self.page = page
+        self.exercises = exercises
         self.cells: list = []
         self.markdown: list[str] = []
-        self.divs: list[str] = []
-        self.merge_heading = False
-        self.setup_cell = None
 
-    # -- cells -----------------------------------------------------------
     def flush(self) -> None:
         text = "\n".join(self.markdown).strip("\n")
         self.markdown = []
         if text.strip():
             self.cells.append(nbformat.v4.new_markdown_cell(text))
 
-    def add_code(self, code: str, skip: bool = False) -> None:
+    def code_cell(self, source: str, tags: list[str]):
         self.flush()
-        cell = nbformat.v4.new_code_cell(code.rstrip("\n"))
-        tags = SKIP_TAGS.copy() if skip else ["nbval-ignore-output"]
-        if "solution" in self.divs:
-            tags.append("solution")
-        cell.metadata["tags"] = tags
+        cell = nbformat.v4.new_code_cell(source)
+        if tags:
+            cell.metadata["tags"] = tags
         self.cells.append(cell)
+        return cell
 
-    def set_output(self, text: str, varies: bool) -> None:
-        cell = self.cells[-1] if self.cells else None
-        text_between = "\n".join(self.markdown).strip()
-        if (cell is None or cell.cell_type != "code" or cell.outputs
-                or cell is self.setup_cell or text_between):
-            raise ValueError(f"{self.name}: an output block must follow a python block")
-        if varies:
-            return  # shown on the page, not compared
-        cell.metadata["tags"].remove("nbval-ignore-output")
-        if not cell.metadata["tags"]:
-            del cell.metadata["tags"]
-        text = text.rstrip("\n")
-        if ends_in_expression(cell.source):
-            cell.outputs = [nbformat.v4.new_output(
-                "execute_result", data={"text/plain": text}, execution_count=None)]
-        else:
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text + "\n")]
-
-    # -- divs ------------------------------------------------------------
-    def open_div(self, kind: str) -> None:
-        self.flush()
-        self.divs.append(kind)
-        if kind in HEADINGS and not self.hidden:
-            self.merge_heading = True
-            level = "####" if kind == "solution" else "###"
-            self.markdown.append(f"{level} {HEADINGS[kind]}")
-
-    def close_div(self) -> None:
-        if not self.divs:
-            raise ValueError(f"{self.name}: a ':::' closes no open block")
-        if not self.hidden:
-            self.flush()
-        self.divs.pop()
-
-    @property
-    def hidden(self) -> bool:
-        return any(d in HIDDEN_DIVS for d in self.divs)
-
-    def add_text(self, line: str) -> None:
-        if self.hidden:
+    def add_code(self, node: lesson.Code, divs: tuple) -> None:
+        skip = node.kind == "no-test"
+        if self.exercises:
+            # Learners run it; nothing is stored or compared.
+            self.code_cell(node.source, SKIP_TAGS.copy() if skip else [])
             return
-        line = IMAGE_ATTRS.sub(r"\1", line)
-        heading = re.match(r"^#{2,}\s+(.*)$", line)
-        if self.merge_heading and heading:
-            # "## Title" opening a challenge or callout joins its label.
-            self.merge_heading = False
-            label = self.markdown[0]
-            if heading[1].lower() != label.split(" ", 1)[1].lower():
-                self.markdown[0] = f"{label}: {heading[1]}"
-            return
-        if line.strip():
-            self.merge_heading = False
-        self.markdown.append(line)
+        tags = SKIP_TAGS.copy() if skip else ["nbval-ignore-output"]
+        if "solution" in divs:
+            tags.append("solution")
+        cell = self.code_cell(node.source, tags)
+        if node.checked:
+            tags.remove("nbval-ignore-output")
+            if not tags:
+                del cell.metadata["tags"]
+            cell.outputs = [stored_output(node)]
+
+    def add(self, nodes: list, divs: tuple = ()) -> None:
+        for node in nodes:
+            if isinstance(node, lesson.Text):
+                self.markdown.extend(IMAGE_ATTRS.sub(r"\1", line) for line in node.lines)
+            elif isinstance(node, lesson.Code):
+                self.add_code(node, divs)
+            elif node.kind in HIDDEN_DIVS:
+                self.flush()
+            elif self.exercises and node.kind == "solution":
+                self.flush()
+                self.code_cell(ANSWER_CELL, ["answer"])
+            else:
+                self.flush()
+                label = HEADINGS.get(node.kind, node.kind.capitalize())
+                level = "####" if node.kind == "solution" else "###"
+                if node.title and node.title.lower() != label.lower():
+                    label = f"{label}: {node.title}"
+                self.markdown.append(f"{level} {label}")
+                self.add(node.children, divs + (node.kind,))
+                self.flush()
 
 
-def build(page: Path) -> nbformat.NotebookNode:
-    """The notebook for one lesson page."""
-    meta, body = split_front_matter(page.read_text(encoding="utf-8"))
-    builder = Builder(page.name, meta)
+def stored_output(node: lesson.Code):
+    """The output nbval compares: the last expression's value, else what the cell prints."""
+    text = node.output.rstrip("\n")
+    if ends_in_expression(node.source):
+        return nbformat.v4.new_output("execute_result", data={"text/plain": text},
+                                      execution_count=None)
+    return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
+
+
+def colab_url(path: str) -> str:
+    """The "Open in Colab" address of a notebook at ``path`` in the repository."""
+    repo = repository_url().removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repo}/blob/main/{path}"
+
+
+def notebook_path(page: lesson.Page, exercises: bool = False) -> Path:
+    """Where a page's complete or exercise notebook lives."""
+    if exercises:
+        return EXERCISES / f"{page.name}-exercises.ipynb"
+    return NOTEBOOKS / f"{page.name}.ipynb"
+
+
+def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.NotebookNode:
+    """The complete notebook for one lesson page, or its exercise version."""
+    if not isinstance(page, lesson.Page):
+        page = lesson.parse(page)
+    writer = NotebookWriter(page, exercises)
     url = repository_url()
-    path = url.removeprefix("https://github.com/")
-    colab = f"https://colab.research.google.com/github/{path}/blob/main/notebooks/{page.stem}.ipynb"
-    builder.markdown = [
-        f"# {meta['title']}",
+    colab = colab_url(notebook_path(page, exercises).relative_to(ROOT).as_posix())
+    writer.markdown = [
+        f"# {page.title}" + (" (exercises)" if exercises else ""),
         "",
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab})",
         "",
-        f"This notebook is generated from the lesson page `episodes/{page.name}`; "
-        "edit the page, not the notebook.",
     ]
-    builder.flush()
-    setup = (
+    if exercises:
+        writer.markdown += [
+            "This is the **exercise version**: each challenge is followed by an empty cell "
+            "for your answer, and the solutions are left out. They are on the lesson website "
+            f"and in the complete notebook `notebooks/{page.name}.ipynb`. It is generated from "
+            f"the lesson page `episodes/{page.path.name}`; edit the page, not the notebook.",
+        ]
+    else:
+        writer.markdown += [
+            f"This notebook is generated from the lesson page `episodes/{page.path.name}`; "
+            "edit the page, not the notebook.",
+        ]
+    writer.flush()
+    writer.code_cell(setup_source(url), [] if exercises else ["nbval-ignore-output"])
+    writer.add(page.body)
+    writer.flush()
+
+    count = 0
+    for number, cell in enumerate(writer.cells):
+        cell.id = f"c{number:03d}"
+        if cell.cell_type == "code" and not exercises:
+            # Numbered as after "Restart & Run All"; nbval needs the numbers.
+            count += 1
+            cell.execution_count = count
+            for output in cell.outputs:
+                if output.output_type == "execute_result":
+                    output.execution_count = count
+    notebook = nbformat.v4.new_notebook(cells=writer.cells)
+    notebook.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    return notebook
+
+
+def setup_source(url: str) -> str:
+    """The generated first cell: install the helpers where missing (Colab), quiet TensorFlow."""
+    return (
         "# Install the lesson's helpers where they are missing (e.g. on Colab).\n"
         "try:\n"
         "    import dlhelpers as dlh\n"
@@ -193,62 +218,6 @@ def build(page: Path) -> nbformat.NotebookNode:
         "import keras\n"
         "dlh.quiet_tensorflow()"
     )
-    cell = nbformat.v4.new_code_cell(setup)
-    cell.metadata["tags"] = ["nbval-ignore-output"]
-    builder.cells.append(cell)
-    builder.setup_cell = cell
-
-    lines = body.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        fence = FENCE.match(line)
-        if fence:
-            info = fence[1]
-            j = i + 1
-            while j < len(lines) and not lines[j].startswith("```"):
-                j += 1
-            if j == len(lines):
-                raise ValueError(f"{page.name}:{i + 1}: code block never closed")
-            content = "\n".join(lines[i + 1:j])
-            if builder.hidden:
-                pass
-            elif info == "python" or info in NO_TEST_FENCES:
-                builder.add_code(content, skip=info in NO_TEST_FENCES)
-            elif info == "output" or info in VARIES_FENCES:
-                builder.set_output(content, varies=info != "output")
-            else:
-                builder.markdown.extend(lines[i:j + 1])
-            i = j + 1
-            continue
-        opened = DIV_OPEN.match(line)
-        if opened:
-            builder.open_div(opened[1])
-        elif DIV_CLOSE.match(line):
-            builder.close_div()
-        else:
-            builder.add_text(line)
-        i += 1
-    if builder.divs:
-        raise ValueError(f"{page.name}: blocks left open: {builder.divs}")
-    builder.flush()
-
-    count = 0
-    for number, cell in enumerate(builder.cells):
-        cell.id = f"c{number:03d}"
-        if cell.cell_type == "code":
-            # Numbered as after "Restart & Run All"; nbval needs the numbers.
-            count += 1
-            cell.execution_count = count
-            for output in cell.outputs:
-                if output.output_type == "execute_result":
-                    output.execution_count = count
-    notebook = nbformat.v4.new_notebook(cells=builder.cells)
-    notebook.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    return notebook
 
 
 def render(notebook) -> str:
@@ -259,25 +228,31 @@ def pages() -> list[Path]:
     return sorted(PAGES.glob("*.md"))
 
 
+def expected() -> dict[Path, str]:
+    """Every notebook the pages generate, complete and exercise version, by path."""
+    notebooks = {}
+    for page in lesson.episodes():
+        for exercises in (False, True):
+            notebooks[notebook_path(page, exercises)] = render(build(page, exercises))
+    return notebooks
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale notebooks")
     args = parser.parse_args(argv)
+    wanted = expected()
     stale = []
-    for page in pages():
-        target = NOTEBOOKS / f"{page.stem}.ipynb"
-        text = render(build(page))
+    for target, text in wanted.items():
         current = target.read_text(encoding="utf-8") if target.exists() else None
         if current == text:
             continue
         stale.append(target.relative_to(ROOT))
         if not args.check:
-            target.parent.mkdir(exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-    orphans = sorted(
-        nb.relative_to(ROOT) for nb in NOTEBOOKS.glob("*.ipynb")
-        if not (PAGES / f"{nb.stem}.md").exists()
-    )
+    orphans = sorted(nb.relative_to(ROOT) for folder in (NOTEBOOKS, EXERCISES)
+                     for nb in folder.glob("*.ipynb") if nb not in wanted)
     if args.check:
         for path in stale:
             print(f"out of date with its page: {path}")
@@ -289,6 +264,8 @@ def main(argv=None) -> int:
         return 0
     for path in stale:
         print(f"wrote {path}")
+    for path in orphans:
+        print(f"no page generates {path}: delete it if its page was removed")
     return 0
 
 
