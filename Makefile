@@ -1,17 +1,19 @@
 # Two commands for a fresh machine with Python 3.11 or 3.12:
-#   make lesson   set everything up, download the data, run every notebook in order
-#   make test     run the test suite (helper package + every notebook re-executed)
+#   make lesson   set everything up, download the data, run every notebook, build the website
+#   make test     run the test suite: helper package, pages, every notebook re-executed,
+#                 the website built from those runs and checked in headless Chromium
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: lesson test setup notebooks benchmark
+.PHONY: lesson test setup notebooks site benchmark
 lesson: setup
 	$(BIN)/python -m dlhelpers check
 	@# A file that cannot be fetched is reported with what to do; the notebooks
 	@# that do not need it still run, and one that does fails with the same message.
 	-$(BIN)/python -m dlhelpers download
 	$(BIN)/python tools/benchmark.py
+	$(BIN)/python tools/build_site.py
 
 test: setup
 	$(BIN)/python -m pytest
@@ -24,10 +26,16 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $@
 
-# For maintainers: regenerate the notebooks after editing a page in episodes/.
+# For maintainers: regenerate the notebooks (complete and exercise versions)
+# after editing a page in episodes/.
 notebooks: setup
 	$(BIN)/python tools/build_notebooks.py
 
-# Same as the last step of `make lesson`: time every notebook, print the results table.
+# The website under build/site/, from the executed notebooks in build/notebooks/
+# (running any that are missing or out of date with their page).
+site: setup
+	$(BIN)/python tools/build_site.py
+
+# Same as the notebook step of `make lesson`: time every notebook, print the results table.
 benchmark: setup
 	$(BIN)/python tools/benchmark.py

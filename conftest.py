@@ -1,16 +1,19 @@
 """Test settings shared by the unit tests and the notebook re-execution (nbval)."""
 
 import os
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "tools"))
+from check_site import serve  # noqa: E402  (a quiet file server on 127.0.0.1)
 
 # The image episodes run on the generated stand-in in tests; kernels that
 # nbval starts inherit this environment.
 os.environ.setdefault("DLHELPERS_STANDIN", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
+# No MPLBACKEND here: kernels must keep Jupyter's inline backend, or figures
+# drawn with plain pyplot (seaborn's pair plot) never reach the outputs the
+# site shows. Without a display, matplotlib in this process falls back to Agg.
 
 
 @pytest.fixture
@@ -27,20 +30,8 @@ def http_server(tmp_path):
     """A file server on the loopback address; yields (folder, base_url)."""
     folder = tmp_path / "served"
     folder.mkdir()
-    handler = partial(_QuietHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+    with serve(folder) as base:
+        yield folder, base.rstrip("/")
 
 
 def _compare_text_not_html():
@@ -57,3 +48,49 @@ def _compare_text_not_html():
 
 
 _compare_text_not_html()
+
+
+# -- Executed notebooks for the lesson website ------------------------------
+# nbval executes every notebook once; the site is built from those same
+# outputs (figures included), so a test run does not execute anything twice.
+# Each complete notebook is written to build/notebooks/ as soon as its last
+# cell has run, before the site test (tests/test_site.py) needs it.
+
+EXECUTED = os.path.join(os.path.dirname(__file__), "build", "notebooks")
+
+
+def pytest_runtest_teardown(item, nextitem):
+    cell_outputs = getattr(item, "test_outputs", None)
+    notebook_file = item.parent
+    if cell_outputs is None and not hasattr(item, "cell"):
+        return
+    if nextitem is not None and nextitem.parent is notebook_file:
+        return  # not the notebook's last cell yet
+    _write_executed(notebook_file)
+
+
+def _write_executed(notebook_file):
+    import copy
+
+    import nbformat
+
+    path = str(notebook_file.fspath)
+    if os.path.basename(os.path.dirname(path)) != "notebooks":
+        return  # only the complete notebooks (not the exercise versions)
+    items = [i for i in notebook_file.session.items if i.parent is notebook_file]
+    notebook = copy.deepcopy(notebook_file.nb)
+    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    failed = False
+    for item, cell in zip(items, code_cells):
+        outputs = item.test_outputs
+        if outputs is None and "nbval-skip" not in cell.metadata.get("tags", []):
+            failed = True  # a cell that should have run did not
+        cell.outputs = [nbformat.from_dict(dict(o)) for o in outputs or []]
+        failed = failed or any(o.output_type == "error" for o in cell.outputs)
+    target = os.path.join(EXECUTED, os.path.basename(path))
+    if failed:
+        if os.path.exists(target):
+            os.remove(target)  # never leave an old run where a failed one should be
+        return
+    os.makedirs(EXECUTED, exist_ok=True)
+    nbformat.write(notebook, target)

@@ -1,0 +1,95 @@
+"""The lesson website: built from the pages and the executed notebooks, checked in Chromium.
+
+The notebooks run first in a test session (see testpaths in pyproject.toml),
+and conftest.py keeps nbval's outputs in build/notebooks/, so the site is
+built from that one execution.
+"""
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import build_site  # noqa: E402
+import check_site  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    return build_site.build().parent
+
+
+@pytest.fixture(scope="session")
+def manifest(site) -> dict:
+    return json.loads(build_site.MANIFEST.read_text())
+
+
+def needs_chromium():
+    if check_site.chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: install Debian's chromium package")
+        pytest.skip("no Chromium here: `apt install chromium` to run the browser test")
+
+
+def test_every_page_is_built_in_reading_order(site, manifest):
+    pages = build_site.site_pages()
+    assert manifest["order"] == ["index"] + [p.slug for p in pages] + ["license"]
+    for slug in manifest["order"]:
+        assert (site / f"{slug}.html").is_file(), slug
+    episodes = [p for p in pages if p.kind == "episode"]
+    assert len(episodes) == 6
+
+
+def test_every_episode_has_its_figures_solutions_and_notebooks(site, manifest):
+    for page in manifest["pages"]:
+        if page["kind"] not in ("episode", "bonus"):
+            continue
+        html = (site / f"{page['slug']}.html").read_text()
+        assert page["figures"] >= page["declared_figures"] > 0, page
+        assert html.count('class="lesson-figure') >= page["figures"]
+        assert page["exercises"] >= 1 and page["solutions"] >= page["exercises"]
+        for notebook in re.findall(r'href="(notebooks/[^"]+\.ipynb)"', html):
+            assert (site / notebook).is_file(), notebook
+        assert f"notebooks/exercises/{page['slug']}-exercises.ipynb" in html
+        assert "colab.research.google.com/github/" in html
+
+
+def test_nothing_is_loaded_from_a_cdn(site):
+    remote = re.compile(r'(?:src|href)="(https?://[^"]+)"')
+    for html in site.glob("*.html"):
+        text = html.read_text()
+        loaded = [url for url in remote.findall(text)
+                  if re.search(r"<(?:script|link|img)[^>]*" + re.escape(url), text)]
+        assert loaded == [], f"{html.name} loads {loaded}"
+
+
+def test_site_in_a_real_browser(site):
+    needs_chromium()
+    problems = check_site.check_site(site)
+    assert problems == [], "\n".join(problems)
+
+
+def test_browser_check_finds_a_broken_site(site, tmp_path):
+    """The browser check fails on a missing figure, a dead link, a CDN and an open solution."""
+    needs_chromium()
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    page = broken / "02-keras.html"
+    html = page.read_text()
+    figure = re.search(r'src="(_images/[^"]+)"', html)[1]
+    (broken / figure).unlink()
+    (broken / "setup.html").unlink()
+    html = html.replace("</head>", '<script src="https://cdn.example.org/x.js"></script></head>', 1)
+    html = html.replace('class="solution dropdown', 'class="solution', 1)
+    page.write_text(html)
+    problems = "\n".join(check_site.check_site(broken, pages=["index", "02-keras"], screenshots=None))
+    assert f"image did not load: {figure}" in problems
+    assert "setup.html" in problems and "broken link" in problems
+    assert "request to another host: https://cdn.example.org/x.js" in problems
+    assert "solution 1 is visible before it is clicked" in problems
