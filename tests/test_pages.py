@@ -11,10 +11,10 @@ import pytest
 from pyflakes.checker import Checker
 from pyflakes.messages import UndefinedName
 
+import build_notebooks  # tools/, on the path through conftest.py
+import lesson
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import build_notebooks  # noqa: E402
-import lesson  # noqa: E402
 
 PAGES = build_notebooks.pages()
 

@@ -9,15 +9,12 @@ import json
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import build_site  # noqa: E402
-import check_site  # noqa: E402
+import build_site  # tools/, on the path through conftest.py
+import check_site
 
 
 @pytest.fixture(scope="session")
