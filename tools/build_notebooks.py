@@ -1,9 +1,11 @@
-"""Generate each episode's notebook from its lesson page (the one source).
+"""Generate each page's two notebooks from the lesson page (the one source).
 
-    python tools/build_notebooks.py            # write notebooks/*.ipynb
+    python tools/build_notebooks.py            # write notebooks/ and notebooks/exercises/
     python tools/build_notebooks.py --check    # exit 1 if any notebook is stale
 
-Rules (see CONTRIBUTING in README.md):
+The page format is read by tools/lesson.py; this module walks its tree.
+
+The complete notebook, notebooks/NN-name.ipynb (re-executed by nbval):
 - Every ```python block of a page becomes a code cell, in order.
 - An ```output block right after it becomes that cell's stored output, which
   nbval compares when the test suite re-executes the notebook. The output is
@@ -17,6 +19,10 @@ Rules (see CONTRIBUTING in README.md):
 - Fenced divs become headed markdown: challenge, solution (its code cells are
   tagged "solution"), callout, discussion, questions, objectives, keypoints.
   Instructor notes stay on the page only.
+
+The exercise version, notebooks/exercises/NN-name-exercises.ipynb, is the
+same with every solution replaced by an empty answer cell and no stored
+outputs; nbval runs it top to bottom without comparing outputs.
 """
 
 from __future__ import annotations
