@@ -60,10 +60,9 @@ EXECUTED = os.path.join(os.path.dirname(__file__), "build", "notebooks")
 
 
 def pytest_runtest_teardown(item, nextitem):
-    cell_outputs = getattr(item, "test_outputs", None)
+    if not hasattr(item, "cell"):
+        return  # not a notebook cell
     notebook_file = item.parent
-    if cell_outputs is None and not hasattr(item, "cell"):
-        return
     if nextitem is not None and nextitem.parent is notebook_file:
         return  # not the notebook's last cell yet
     _write_executed(notebook_file)

@@ -16,7 +16,7 @@ import lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PAGES = build_notebooks.pages()
+PAGES = lesson.page_paths()
 
 
 def test_there_are_pages():

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import re
 import sys
 import tomllib
 from pathlib import Path
@@ -40,13 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lesson  # noqa: E402  (tools/lesson.py: the one reader of the page format)
 
 ROOT = lesson.ROOT
-PAGES = lesson.EPISODES
 NOTEBOOKS = ROOT / "notebooks"
 EXERCISES = NOTEBOOKS / "exercises"
 #: What an exercise notebook has where the solution was.
 ANSWER_CELL = "# Your answer here\n"
-
-IMAGE_ATTRS = re.compile(r"(!\[[^\]]*\]\([^)]*\))\{[^}]*\}")
 
 HEADINGS = {
     "questions": "Questions",
@@ -82,8 +78,7 @@ def ends_in_expression(code: str) -> bool:
 class NotebookWriter:
     """Walks a page's tree and collects notebook cells."""
 
-    def __init__(self, page: lesson.Page, exercises: bool):
-        self.page = page
+    def __init__(self, exercises: bool):
         self.exercises = exercises
         self.cells: list = []
         self.markdown: list[str] = []
@@ -121,7 +116,7 @@ class NotebookWriter:
     def add(self, nodes: list, divs: tuple = ()) -> None:
         for node in nodes:
             if isinstance(node, lesson.Text):
-                self.markdown.extend(IMAGE_ATTRS.sub(r"\1", line) for line in node.lines)
+                self.markdown.extend(node.lines)
             elif isinstance(node, lesson.Code):
                 self.add_code(node, divs)
             elif node.kind in HIDDEN_DIVS:
@@ -166,7 +161,7 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
     """The complete notebook for one lesson page, or its exercise version."""
     if not isinstance(page, lesson.Page):
         page = lesson.parse(page)
-    writer = NotebookWriter(page, exercises)
+    writer = NotebookWriter(exercises)
     url = repository_url()
     colab = colab_url(notebook_path(page, exercises).relative_to(ROOT).as_posix())
     writer.markdown = [
@@ -228,10 +223,6 @@ def setup_source(url: str) -> str:
 
 def render(notebook) -> str:
     return nbformat.writes(notebook) + "\n"
-
-
-def pages() -> list[Path]:
-    return sorted(PAGES.glob("*.md"))
 
 
 def expected() -> dict[Path, str]:

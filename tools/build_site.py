@@ -58,7 +58,6 @@ ADMONITIONS = {
     "solution": ("solution dropdown", "Solution"),
 }
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-IMAGE_ATTRS = build_notebooks.IMAGE_ATTRS
 
 
 class SiteError(Exception):
@@ -136,9 +135,8 @@ def quiet(source: str) -> bool:
 class PageWriter:
     """Writes one page as MyST markdown, with its outputs and figures."""
 
-    def __init__(self, site_page: SitePage, notebook, figures: Path):
-        self.site_page = site_page
-        self.page = site_page.page
+    def __init__(self, page: lesson.Page, notebook, figures: Path):
+        self.page = page
         self.figures = figures
         self.cells = [c for c in notebook.cells if c.cell_type == "code"][1:] if notebook else []
         self.code_index = 0
@@ -254,7 +252,7 @@ class PageWriter:
         parts = []
         for node in nodes:
             if isinstance(node, lesson.Text):
-                parts.append("\n".join(IMAGE_ATTRS.sub(r"\1", line) for line in node.lines))
+                parts.append("\n".join(node.lines))
             elif isinstance(node, lesson.Code):
                 parts.append(self.code(node, divs))
             else:
@@ -284,7 +282,7 @@ def links(site_page: SitePage) -> str:
 def write_page(site_page: SitePage, figures: Path) -> dict:
     page = site_page.page
     notebook = executed_notebook(page) if site_page.kind in ("episode", "bonus") else None
-    writer = PageWriter(site_page, notebook, figures)
+    writer = PageWriter(page, notebook, figures)
     head = [f"# {page.title}\n"]
     if notebook is not None:
         head.append(links(site_page))

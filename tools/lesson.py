@@ -39,6 +39,8 @@ DIV_OPEN = re.compile(r"^:{3,}\s*\{?\s*\.?([A-Za-z-]+)\s*\}?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 FENCE = re.compile(r"^```+\s*(\S*.*?)\s*$")
 HEADING = re.compile(r"^(#{2,})\s+(.*?)\s*$")
+#: Carpentries' attributes after an image, ``![alt](path){width=50%}``: dropped on reading.
+IMAGE_ATTRS = re.compile(r"(!\[[^\]]*\]\([^)]*\))\{[^}]*\}")
 
 #: Fence info strings, normalised to a kind.
 CODE_FENCES = {"python": "python", "{.python .no-test}": "no-test"}
@@ -54,7 +56,7 @@ class PageError(ValueError):
 
 @dataclass
 class Text:
-    """Markdown lines, as written (blank lines included)."""
+    """Markdown lines, as written (blank lines included; image attributes dropped)."""
     lines: list[str]
 
 
@@ -160,6 +162,7 @@ def parse(path: Path, text: str | None = None) -> Page:
         return stack[-1].children if stack else root
 
     def add_text(line: str) -> None:
+        line = IMAGE_ATTRS.sub(r"\1", line)
         nodes = children()
         if nodes and isinstance(nodes[-1], Text):
             nodes[-1].lines.append(line)
@@ -227,6 +230,11 @@ def parse(path: Path, text: str | None = None) -> Page:
     return Page(path, meta, root)
 
 
+def page_paths() -> list[Path]:
+    """The lesson pages' files under episodes/, in order."""
+    return sorted(EPISODES.glob("*.md"))
+
+
 def episodes() -> list[Page]:
-    """Every lesson page under episodes/, in order."""
-    return [parse(p) for p in sorted(EPISODES.glob("*.md"))]
+    """Every lesson page under episodes/, parsed, in order."""
+    return [parse(p) for p in page_paths()]
