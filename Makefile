@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: lesson test setup notebooks site benchmark
+.PHONY: lesson test setup notebooks figures site benchmark
 lesson: setup
 	$(BIN)/python -m dlhelpers check
 	@# A file that cannot be fetched is reported with what to do; the notebooks
@@ -29,6 +29,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 # For maintainers: regenerate the notebooks (complete and exercise versions)
 # after editing a page in episodes/.
 notebooks: setup
+	$(BIN)/python tools/build_notebooks.py
+
+# For maintainers: redraw the concept diagrams, episodes/fig/*.svg, after
+# editing tools/draw_figures.py (the notebooks embed the same drawings).
+figures: setup
+	$(BIN)/python tools/draw_figures.py
 	$(BIN)/python tools/build_notebooks.py
 
 # The website under build/site/, from the executed notebooks in build/notebooks/

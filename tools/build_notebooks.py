@@ -16,6 +16,8 @@ The complete notebook, notebooks/NN-name.ipynb (re-executed by nbval):
   its output is not compared (plots, training logs).
 - A ```{.python .no-test} block is a code cell for learners that the tests
   and the benchmark skip (it needs a download these machines cannot make).
+- Concept diagrams, ``![alt](fig/NAME.svg)``, are embedded as PNGs drawn by
+  tools/draw_figures.py, so they show wherever the notebook is opened.
 - Fenced divs become headed markdown: challenge, solution (its code cells are
   tagged "solution"), callout, discussion, questions, objectives, keypoints.
   Instructor notes stay on the page only.
@@ -36,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import draw_figures  # noqa: E402  (tools/draw_figures.py: the concept diagrams)
 import lesson  # noqa: E402  (tools/lesson.py: the one reader of the page format)
 
 ROOT = lesson.ROOT
@@ -116,7 +119,7 @@ class NotebookWriter:
     def add(self, nodes: list, divs: tuple = ()) -> None:
         for node in nodes:
             if isinstance(node, lesson.Text):
-                self.markdown.extend(node.lines)
+                self.markdown.extend(embed_diagrams(line) for line in node.lines)
             elif isinstance(node, lesson.Code):
                 self.add_code(node, divs)
             elif node.kind in HIDDEN_DIVS:
@@ -133,6 +136,22 @@ class NotebookWriter:
                 self.markdown.append(f"{level} {label}")
                 self.add(node.children, divs + (node.kind,))
                 self.flush()
+
+
+def embed_diagrams(line: str) -> str:
+    """Show ``![alt](fig/NAME.svg)`` in the notebook as the same diagram, embedded.
+
+    A path relative to the page would not resolve in Colab, and Colab does
+    not show SVG images or cell attachments; an embedded PNG shows in
+    JupyterLab, Colab and offline alike.
+    """
+    def embed(match):
+        target = match[2]
+        if target.startswith("fig/") and target.endswith(".svg"):
+            return f"![{match[1]}]({draw_figures.png_data_uri(target)})"
+        return match[0]
+
+    return lesson.IMAGE.sub(embed, line)
 
 
 def stored_output(node: lesson.Code):

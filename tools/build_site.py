@@ -298,6 +298,7 @@ def write_page(site_page: SitePage, figures: Path) -> dict:
         "declared_figures": sum(1 for c, d in page.code() if c.alt and "instructor" not in d),
         "exercises": writer.exercise_count,
         "solutions": len(page.divs("solution")),
+        "diagrams": len(page.images()),
         "maths": bool(re.search(r"\$[^$\n]+\$", "\n".join(
             line for n, _ in page.walk() if isinstance(n, lesson.Text) for line in n.lines))),
     }
@@ -345,6 +346,8 @@ def build(quiet_sphinx: bool = True) -> Path:
     manifest = [write_page(p, figures) for p in pages]
     write_index(pages)
     copy_notebooks()
+    # The concept diagrams the pages link as fig/NAME.svg (Sphinx fails on a missing one).
+    shutil.copytree(lesson.EPISODES / "fig", SOURCE / "fig")
     if SITE.exists():
         shutil.rmtree(SITE)
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going",

@@ -161,6 +161,11 @@ def page_problems(where, slug, facts, expected, order, base) -> list[str]:
         if shown < max(expected["figures"], expected["declared_figures"]):
             problems.append(f"{where}: {shown} figures shown, the page's code draws "
                             f"{max(expected['figures'], expected['declared_figures'])}")
+        diagrams = sum(1 for i in facts["images"] if not i["figure"] and i["loaded"]
+                       and i["src"].endswith(".svg"))
+        if diagrams < expected.get("diagrams", 0):
+            problems.append(f"{where}: {diagrams} diagrams shown, the page links "
+                            f"{expected['diagrams']}")
         if expected["maths"] and (not facts["maths"] or facts["maths_errors"] or facts["raw_maths"]):
             problems.append(f"{where}: maths not typeset ({facts['maths']} formulas, "
                             f"{facts['maths_errors']} errors, {facts['raw_maths']} left as text)")

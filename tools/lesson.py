@@ -41,6 +41,8 @@ FENCE = re.compile(r"^```+\s*(\S*.*?)\s*$")
 HEADING = re.compile(r"^(#{2,})\s+(.*?)\s*$")
 #: Carpentries' attributes after an image, ``![alt](path){width=50%}``: dropped on reading.
 IMAGE_ATTRS = re.compile(r"(!\[[^\]]*\]\([^)]*\))\{[^}]*\}")
+#: A markdown image, ``![alternative text](target)``.
+IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 
 #: Fence info strings, normalised to a kind.
 CODE_FENCES = {"python": "python", "{.python .no-test}": "no-test"}
@@ -116,6 +118,11 @@ class Page:
     def divs(self, kind: str) -> list[Div]:
         return [n for n, _ in self.walk() if isinstance(n, Div) and n.kind == kind]
 
+    def images(self) -> list[tuple[str, str]]:
+        """(alternative text, target) of every image the page's text shows, in order."""
+        return [(m[1], m[2]) for n, _ in self.walk() if isinstance(n, Text)
+                for line in n.lines for m in IMAGE.finditer(line)]
+
     def minutes(self) -> tuple[int, int]:
         return int(self.meta.get("teaching", 0)), int(self.meta.get("exercises", 0))
 
@@ -161,8 +168,12 @@ def parse(path: Path, text: str | None = None) -> Page:
     def children() -> list:
         return stack[-1].children if stack else root
 
-    def add_text(line: str) -> None:
+    def add_text(line: str, where: str = "") -> None:
         line = IMAGE_ATTRS.sub(r"\1", line)
+        for image in IMAGE.finditer(line):
+            if not image[1].strip():
+                raise PageError(f"{where}: the image {image[2]} needs alternative text: "
+                                "![what it shows](path)")
         nodes = children()
         if nodes and isinstance(nodes[-1], Text):
             nodes[-1].lines.append(line)
@@ -222,7 +233,7 @@ def parse(path: Path, text: str | None = None) -> Page:
             else:
                 if line.strip():
                     awaiting_title = None
-                add_text(line)
+                add_text(line, where)
         i += 1
     if stack:
         raise PageError(f"{path.name}: blocks left open: {[d.kind for d in stack]} "
