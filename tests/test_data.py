@@ -171,12 +171,35 @@ def test_standin_has_the_real_format_and_is_deterministic(tmp_path, monkeypatch)
     images = dlh.load_images()
     assert images.source.startswith("Stand-in")
     assert images.train_images.shape == (standin.N_TRAIN, 64, 64, 3)
-    assert images.train_images.dtype == np.int32 and images.train_labels.dtype == np.int32
-    assert 0 <= images.train_images.min() and images.train_images.max() <= 255
+    assert images.train_images.dtype == np.uint8 and images.train_labels.dtype == np.int32
     assert set(images.train_labels) == set(range(10)) == set(images.val_labels)
     again, labels = standin.make_standin_images(standin.N_TRAIN, seed=0)
     np.testing.assert_array_equal(again, images.train_images)
     np.testing.assert_array_equal(labels, images.train_labels)
+
+
+def test_every_image_source_gives_the_documented_dtypes(real_images, monkeypatch):
+    """uint8 images and int32 labels of shape (n,), from files, stand-ins and keras.datasets alike."""
+    loaded = [dlh.load_images()]  # the real loader on int32 files
+    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
+    loaded += [dlh.load_images(name) for name in ("dollar_street", "cifar10", "mnist")]
+    for images in loaded:
+        for array in (images.train_images, images.val_images):
+            assert array.dtype == np.uint8, images.source
+        for array in (images.train_labels, images.val_labels):
+            assert array.dtype == np.int32 and array.ndim == 1, images.source
+
+
+def test_cifar10_standin_goes_through_the_keras_datasets_path(monkeypatch):
+    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
+    (x_train, y_train), _ = standin.cifar10_standin()
+    assert x_train.shape == (standin.N_TRAIN, 32, 32, 3) and x_train.dtype == np.uint8
+    assert y_train.shape == (standin.N_TRAIN, 1)  # as keras.datasets.cifar10 returns labels
+    images = dlh.load_images("cifar10")
+    assert images.source.startswith("Stand-in for CIFAR-10")
+    assert images.train_images.shape[1:] == (32, 32, 3)
+    assert images.class_names == dlh.CIFAR10_CLASSES
+    np.testing.assert_array_equal(images.train_labels, y_train.reshape(-1))
 
 
 @pytest.mark.skipif(

@@ -26,6 +26,13 @@ def test_plot_history_draws_validation_curves():
     np.testing.assert_array_equal(loss.lines[1].get_ydata(), [3, 2.5, 2])
 
 
+def test_plot_history_can_leave_out_validation_curves():
+    history = {"rmse": [3, 2, 1], "val_rmse": [3, 2.5, 2.6]}
+    fig = dlh.plot_history(history, "rmse", validation=False)
+    (ax,) = fig.axes
+    assert [line.get_label() for line in ax.lines] == ["training rmse"]
+
+
 def test_plot_history_names_missing_metric():
     with pytest.raises(KeyError, match="rmse"):
         dlh.plot_history({"loss": [1.0]}, "rmse")

@@ -349,8 +349,27 @@ def read_image_arrays(paths: dict[str, Path], n_classes: int = 10) -> list[np.nd
     return arrays
 
 
+def _image_dataset(x_train, y_train, x_test, y_test, class_names, source) -> ImageDataset:
+    """One dtype whatever the source: images uint8 (0-255), labels int32 of shape (n,)."""
+    def images(array):
+        array = np.asarray(array)
+        if array.size and (array.min() < 0 or array.max() > 255):
+            raise DataError(f"{source}: pixel values outside 0-255.")
+        return array.astype(np.uint8, copy=False)
+
+    def labels(array):
+        return np.asarray(array).reshape(-1).astype(np.int32, copy=False)
+
+    return ImageDataset(images(x_train), labels(y_train), images(x_test), labels(y_test),
+                        tuple(class_names), source)
+
+
 def load_images(name: str = "dollar_street") -> ImageDataset:
     """The image data of episodes 4 and 5.
+
+    Whatever the source, images are ``uint8`` arrays of shape
+    ``(n, height, width, 3)`` (``(n, 28, 28)`` for the grey digits) with values
+    0-255, and labels are ``int32`` arrays of shape ``(n,)`` with values 0-9.
 
     ``"dollar_street"`` (default): Dollar Street 10, 64x64 RGB photos of
     household objects, downloaded from Zenodo and cached. When the
@@ -358,7 +377,9 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
     stand-in in the same format is used instead (for offline tests).
 
     ``"cifar10"``: CIFAR-10 through ``keras.datasets`` (32x32, 50,000
-    training images), the classic variant of the episode.
+    training images), the classic variant of the episode; with
+    ``DLHELPERS_STANDIN`` set, a generated 32x32 stand-in in the format
+    ``keras.datasets`` returns.
 
     ``"mnist"``: handwritten digits, 28x28 grey images (bonus episode),
     through ``keras.datasets``; with ``DLHELPERS_STANDIN`` set, scikit-learn's
@@ -368,20 +389,24 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
         if _standin_enabled():
             from .standin import digits_in_mnist_layout
 
-            return ImageDataset(*digits_in_mnist_layout(), class_names=DIGIT_CLASSES,
-                                source="scikit-learn digits in the MNIST layout (stand-in for MNIST)")
+            return _image_dataset(*digits_in_mnist_layout(), DIGIT_CLASSES,
+                                  "scikit-learn digits in the MNIST layout (stand-in for MNIST)")
         import keras
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        return ImageDataset(x_train, y_train, x_test, y_test, DIGIT_CLASSES, "MNIST")
+        return _image_dataset(x_train, y_train, x_test, y_test, DIGIT_CLASSES, "MNIST")
     if name == "cifar10":
-        import keras
+        if _standin_enabled():
+            from .standin import cifar10_standin
 
-        (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
-        return ImageDataset(
-            x_train, y_train.reshape(-1), x_test, y_test.reshape(-1),
-            CIFAR10_CLASSES, "CIFAR-10",
-        )
+            (x_train, y_train), (x_test, y_test) = cifar10_standin()
+            source = "Stand-in for CIFAR-10 (generated shapes, 32x32, for offline tests)"
+        else:
+            import keras
+
+            (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+            source = "CIFAR-10"
+        return _image_dataset(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, source)
     if name != "dollar_street":
         raise UnknownDatasetError(
             f"Unknown image data set {name!r}; use 'dollar_street', 'cifar10' or 'mnist'."
@@ -396,7 +421,7 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
         paths = {part: fetch(f"dollar_street_{part}") for part in _DS10_PARTS}
         source = "Dollar Street 10"
     arrays = read_image_arrays(paths)
-    return ImageDataset(*arrays, class_names=DOLLAR_STREET_CLASSES, source=source)
+    return _image_dataset(*arrays, DOLLAR_STREET_CLASSES, source)
 
 
 # --------------------------------------------------------------------------

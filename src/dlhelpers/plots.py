@@ -33,11 +33,12 @@ def _subplots(*args, **kwargs):
     return plt.subplots(*args, FigureClass=LessonFigure, **kwargs)
 
 
-def plot_history(history, metrics: str | Sequence[str] = "loss"):
+def plot_history(history, metrics: str | Sequence[str] = "loss", validation: bool = True):
     """Training curves of ``metrics`` per epoch, with their validation curves (episodes 2-5).
 
     ``history`` is what ``model.fit`` returns, or its ``.history`` dict. A
-    metric's ``val_`` curve is drawn beside it when it was recorded.
+    metric's ``val_`` curve is drawn beside it when it was recorded, unless
+    ``validation=False`` (episode 3 looks at the training curve first).
     """
     if isinstance(metrics, str):
         metrics = [metrics]
@@ -50,7 +51,7 @@ def plot_history(history, metrics: str | Sequence[str] = "loss"):
     for ax, metric in zip(axes[0], metrics):
         epochs = np.arange(1, len(frame) + 1)
         ax.plot(epochs, frame[metric], label=f"training {metric}")
-        if f"val_{metric}" in frame:
+        if validation and f"val_{metric}" in frame:
             ax.plot(epochs, frame[f"val_{metric}"], label=f"validation {metric}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)

@@ -13,16 +13,19 @@ import numpy as np
 SIZE = 64
 N_TRAIN = 240
 N_TEST = 80
+#: CIFAR-10's image size, for the stand-in of the classic variant.
+CIFAR_SIZE = 32
 #: Bump when the drawings change, so that files written before are not reused.
 VERSION = 2
 
 
-def _shape_mask(label: int, rng: np.random.Generator) -> np.ndarray:
-    """A boolean 64x64 mask drawing one of ten shape classes, randomly placed."""
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(float)
-    cy, cx = rng.uniform(26, 38, size=2)
-    r = rng.uniform(12, 18)
-    period = rng.uniform(6, 11)
+def _shape_mask(label: int, rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
+    """A boolean size x size mask drawing one of ten shape classes, randomly placed."""
+    f = size / SIZE  # the shapes are designed for 64x64 and scaled to other sizes
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    cy, cx = rng.uniform(26 * f, 38 * f, size=2)
+    r = rng.uniform(12 * f, 18 * f)
+    period = rng.uniform(6 * f, 11 * f)
     phase = rng.uniform(0, period)
     dy, dx = yy - cy, xx - cx
     inside = (np.abs(dy) < r) & (np.abs(dx) < r)
@@ -46,24 +49,24 @@ def _shape_mask(label: int, rng: np.random.Generator) -> np.ndarray:
         d2 = dy**2 + dx**2
         return (d2 < r**2) & (d2 > (0.6 * r) ** 2)
     # label 9: a few dots
-    mask = np.zeros((SIZE, SIZE), dtype=bool)
+    mask = np.zeros((size, size), dtype=bool)
     for _ in range(5):
-        py, px = rng.uniform(8, 56, size=2)
-        mask |= (yy - py) ** 2 + (xx - px) ** 2 < rng.uniform(9, 20)
+        py, px = rng.uniform(8 * f, 56 * f, size=2)
+        mask |= (yy - py) ** 2 + (xx - px) ** 2 < rng.uniform(9 * f * f, 20 * f * f)
     return mask
 
 
-def make_standin_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` noisy 64x64 RGB images of drawn shapes with labels 0-9, as int32."""
+def make_standin_images(n: int, seed: int, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` noisy size x size RGB images of drawn shapes with labels 0-9, as int32."""
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % 10
     rng.shuffle(labels)
-    images = np.empty((n, SIZE, SIZE, 3), dtype=np.int32)
+    images = np.empty((n, size, size, 3), dtype=np.int32)
     for i, label in enumerate(labels):
         # a bright shape of random colour on a dark background of random colour
         background = rng.uniform(0, 90, size=3)
         foreground = rng.uniform(170, 255, size=3)
-        mask = _shape_mask(int(label), rng)[..., None]
+        mask = _shape_mask(int(label), rng, size)[..., None]
         picture = np.where(mask, foreground, background)
         picture += rng.normal(0, 20, size=picture.shape)
         images[i] = np.clip(picture, 0, 255).astype(np.int32)
@@ -90,6 +93,20 @@ def write_standin_dollar_street(folder: Path, seed: int = 0) -> Path:
             np.save(tmp, array)
             tmp.replace(folder / f"{part}.npy")
     return folder
+
+
+def cifar10_standin(seed: int = 0):
+    """A small CIFAR-10 stand-in as ``keras.datasets.cifar10.load_data()`` returns it.
+
+    32x32 RGB images as uint8 and labels of shape ``(n, 1)`` as uint8, in
+    ``((x_train, y_train), (x_test, y_test))``, so that the lesson's CIFAR-10
+    path (episode 4's classic variant) runs in the tests without the download.
+    """
+    parts = []
+    for n, part_seed in ((N_TRAIN, seed), (N_TEST, seed + 1)):
+        images, labels = make_standin_images(n, part_seed, size=CIFAR_SIZE)
+        parts.append((images.astype(np.uint8), labels.astype(np.uint8).reshape(-1, 1)))
+    return tuple(parts)
 
 
 def digits_in_mnist_layout(test_size: float = 0.2, seed: int = 0):
