@@ -199,3 +199,80 @@ def test_exercise_notebook_has_no_solutions(page):
     answers = [c for c in notebook.cells if "answer" in c.metadata.get("tags", [])]
     assert len(answers) == len(solutions)
     assert all(c.source == build_notebooks.ANSWER_CELL and not c.get("outputs") for c in answers)
+
+
+# -- concept diagrams ---------------------------------------------------------
+
+import draw_figures  # noqa: E402  (tools/, on the path through conftest.py)
+
+
+def test_committed_diagrams_match_their_drawing():
+    """episodes/fig/*.svg are exactly what tools/draw_figures.py draws (run it after a change)."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "draw_figures.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("page", PAGES + [ROOT / "setup.md"], ids=lambda p: p.name)
+def test_every_image_a_page_links_exists(page):
+    for alt, target in lesson.parse(page).images():
+        assert not target.startswith(("http:", "https:", "//")), \
+            f"{target}: keep images in the repository (learners may be offline)"
+        assert (page.parent / target).is_file(), f"{page.name} links a missing image: {target}"
+
+
+def test_every_diagram_is_shown_on_a_page():
+    shown = {target for page in lesson.episodes() for _, target in page.images()}
+    drawn = {f"fig/{name}.svg" for name in draw_figures.FIGURES}
+    assert drawn <= shown, f"drawn but on no page: {sorted(drawn - shown)}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_notebooks_embed_the_pages_diagrams(page):
+    """Both notebooks show every diagram of the page, embedded so that Colab shows it too."""
+    parsed = lesson.parse(page)
+    for exercises in (False, True):
+        notebook = nbformat.read(build_notebooks.notebook_path(parsed, exercises), as_version=4)
+        markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        for alt, target in parsed.images():
+            uri = draw_figures.png_data_uri(target)
+            assert f"![{alt}]({uri})" in markdown, f"{target} is not embedded"
+        assert "](fig/" not in markdown
+
+
+def test_parser_requires_alternative_text_for_images(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text('---\ntitle: "x"\n---\n\nSee ![](fig/neuron.svg) here.\n')
+    with pytest.raises(lesson.PageError, match="page.md:5: .*needs alternative text"):
+        lesson.parse(page)
+    page.write_text('---\ntitle: "x"\n---\n\n![A neuron](fig/neuron.svg){width=50%}\n')
+    assert lesson.parse(page).images() == [("A neuron", "fig/neuron.svg")]
+
+
+# -- the workshop schedule ------------------------------------------------------
+
+def schedule_rows() -> dict[str, tuple[int, int]]:
+    """The timing table of the instructor notes: first cell -> (teaching, exercises)."""
+    notes = (ROOT / "instructors" / "instructor-notes.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in notes.splitlines():
+        cells = [cell.strip(" *") for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[1].isdigit() and cells[2].isdigit():
+            rows[cells[0]] = (int(cells[1]), int(cells[2]))
+    return rows
+
+
+def test_instructor_schedule_matches_the_pages_minutes():
+    rows = schedule_rows()
+    episodes = [p for p in lesson.episodes() if not p.name.startswith("bonus")]
+    for number, page in enumerate(episodes, start=1):
+        row = [minutes for name, minutes in rows.items() if name.startswith(f"{number} ")]
+        assert row == [page.minutes()], f"episode {number}: notes say {row}, page says {page.minutes()}"
+    total = tuple(sum(p.minutes()[i] for p in episodes) for i in (0, 1))
+    assert rows.get("total") == total, f"total row {rows.get('total')}, pages add up to {total}"
+
+
+def test_schedule_fits_a_two_day_workshop():
+    """Two days of about six hours of teaching each, besides breaks: 8 to 12 hours in all."""
+    minutes = sum(sum(p.minutes()) for p in lesson.episodes() if not p.name.startswith("bonus"))
+    assert 8 * 60 <= minutes <= 12 * 60, f"{minutes / 60:.1f} hours"
