@@ -1,7 +1,21 @@
-"""The data registry, the cache and the errors a learner sees."""
+"""The data registry, the cache, file validation, the mirror and the errors a learner sees.
+
+Every bad-input case a workshop meets is reproduced here: a captive portal
+answering every address with a web page, a download cut short, corrupt and
+truncated files in the cache, a shared cache, interrupted downloads, env
+vars as people write them, and a venue mirror, all over 127.0.0.1.
+"""
 
 import hashlib
+import http.server
 import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,108 +23,294 @@ import numpy as np
 import pytest
 
 import dlhelpers as dlh
-from dlhelpers import data, standin
+from dlhelpers import cache as dcache
+from dlhelpers import cli, mirror, standin, validate
 
-SHARED = Path(os.environ.get("DLHELPERS_DATA", "")) if os.environ.get("DLHELPERS_DATA") else None
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ["DLHELPERS_DATA"]) if os.environ.get("DLHELPERS_DATA") else None
+MOBILENET = dlh.REGISTRY["mobilenet_v2"].path
+WEATHER = dlh.REGISTRY["weather"].path
+needs_shared = pytest.mark.skipif(
+    not (SHARED and (SHARED / MOBILENET).is_file() and (SHARED / WEATHER).is_file()),
+    reason="the staged real files (../shared/data) are not available",
+)
+DS10_PARTS = ("train_images", "train_labels", "test_images", "test_labels")
 
 
 def sha256(path):
-    return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def register(monkeypatch, name, **changes):
-    monkeypatch.setitem(data.REGISTRY, name, replace(data.REGISTRY[name], **changes))
+    monkeypatch.setitem(dcache.REGISTRY, name, replace(dcache.REGISTRY[name], **changes))
+
+
+@contextmanager
+def answering(respond):
+    """An HTTP server on 127.0.0.1 whose GET handler is ``respond(handler)``; yields its address."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            respond(self)
+
+        def log_message(self, *args):
+            pass
+
+    with mirror.in_background(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as address:
+        yield address
+
+
+def send(handler, body: bytes, length: bool = True, status: int = 200):
+    handler.send_response(status)
+    handler.send_header("Content-Type", "text/html" if body.lstrip().startswith(b"<") else "application/octet-stream")
+    if length:
+        handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def npy_bytes(array) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def cached_files(folder):
+    return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
+
+
+# -- The registry and its documentation ----------------------------------------
 
 
 def test_registry_entries_are_complete():
-    for name, entry in data.REGISTRY.items():
+    for name, entry in dlh.REGISTRY.items():
         assert entry.url.startswith("https://"), name
-        assert entry.known_hash is None or entry.known_hash.split(":")[0] in ("sha256", "md5")
+        assert entry.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", entry.sha256), name
+        assert entry.kind in ("csv", "npy-images", "npy-labels") or entry.kind[3:] in validate.WEIGHT_STRUCTURES
         assert not Path(entry.path).is_absolute()
 
 
-def test_registry_is_documented_in_data_readme():
-    readme = (Path(__file__).parents[1] / "data" / "README.md").read_text()
-    for entry in data.REGISTRY.values():
-        assert entry.path in readme, entry.path
-        assert entry.url in readme, entry.url
+def test_data_readme_table_agrees_with_the_registry():
+    readme = (ROOT / "data" / "README.md").read_text()
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 5 and cells[0].startswith("`") and cells[0] != "`cached as`":
+            rows[cells[0].strip("`")] = cells
+    assert set(rows) == {entry.path for entry in dlh.REGISTRY.values()}
+    for entry in dlh.REGISTRY.values():
+        path, url, checksum, episodes = rows[entry.path][:4]
+        assert url == entry.url, path
+        assert episodes == entry.episodes, path
+        if entry.sha256:
+            assert checksum == f"sha256 `{entry.sha256[:8]}…`", path
+        else:
+            assert "validated" in checksum, path
 
 
-def test_cache_variable_overrides_folder(cache):
-    assert data.cache_dir() == cache
+@needs_shared
+def test_staged_real_files_pass_verification(monkeypatch):
+    monkeypatch.setenv("DLHELPERS_DATA", str(SHARED))
+    assert dcache.status("weather").detail.startswith("sha256 and")
+    found = dcache.status("mobilenet_v2")
+    assert found.ok and "104 layers of mobilenet_v2 weights" in found.detail
+
+
+def test_weight_structures_are_those_keras_builds_and_a_densenet_file_loads(cache_with, tmp_path):
+    """The registered layouts match the networks; DenseNet121 goes through the real loader on a stand-in."""
+    import keras
+
+    mobilenet = keras.applications.MobileNetV2(alpha=0.35, include_top=False, weights=None,
+                                               input_shape=(224, 224, 3))
+    assert validate.layout_digest(validate.model_layout(mobilenet)) == validate.WEIGHT_STRUCTURES["mobilenet_v2"]
+    densenet = keras.applications.DenseNet121(include_top=False, weights=None)
+    assert validate.layout_digest(validate.model_layout(densenet)) == validate.WEIGHT_STRUCTURES["densenet121"]
+    path = cache_with("densenet121")
+    standin.write_keras_h5_weights(densenet, path)
+    assert dlh.pretrained_weights("densenet121") == path
+    loaded = keras.applications.DenseNet121(include_top=False, weights=str(path))
+    np.testing.assert_array_equal(loaded.layers[2].weights[0].numpy(), densenet.layers[2].weights[0].numpy())
+    # the other network's weights are refused by their layout
+    register_path = cache_with("mobilenet_v2")
+    shutil.copy(path, register_path)
+    with pytest.raises(dlh.DataCorruptError, match="does not hold the weights of mobilenet_v2"):
+        dlh.pretrained_weights("mobilenet_v2")
+
+
+@pytest.fixture
+def cache_with(cache):
+    """``cache_with(name)``: the path ``name`` has in an empty temporary cache (folders made)."""
+
+    def path(name):
+        target = cache / dlh.REGISTRY[name].path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    return path
 
 
 def test_unknown_name_lists_known_ones():
     with pytest.raises(dlh.UnknownDatasetError, match="Known names: .*weather"):
-        data.fetch("wether")
+        dlh.fetch("wether")
 
 
-def test_cached_file_is_verified_and_not_downloaded(cache, monkeypatch):
-    payload = cache / "weather" / "weather_prediction_dataset_light.csv"
-    payload.parent.mkdir()
-    payload.write_text("DATE,MONTH\n20000101,1\n")
-    register(monkeypatch, "weather", known_hash=sha256(payload), url="https://127.0.0.1:9/x")
-    assert data.fetch("weather") == payload
+# -- Downloads over 127.0.0.1 --------------------------------------------------
 
 
-def test_corrupted_file_gives_checksum_error_and_is_kept(cache):
-    bad = cache / data.REGISTRY["weather"].path
-    bad.parent.mkdir(parents=True)
-    bad.write_text("truncated download")
-    with pytest.raises(dlh.ChecksumError) as error:
-        data.fetch("weather")
-    message = str(error.value)
-    assert str(bad) in message and "python -m dlhelpers download weather" in message
-    assert bad.read_text() == "truncated download"  # nothing is lost
-
-
-def test_missing_file_without_network_explains_manual_download(cache, monkeypatch):
-    url = "http://127.0.0.1:9/weather.csv"  # nothing listens on port 9
-    register(monkeypatch, "weather", url=url)
-    with pytest.raises(dlh.DataUnavailableError) as error:
-        data.fetch("weather", progress=False)
-    message = str(error.value)
-    assert url in message
-    assert str(cache / data.REGISTRY["weather"].path) in message
-    assert "DLHELPERS_DATA" in message
-
-
-def test_download_is_verified_then_cached(cache, http_server, monkeypatch):
+def test_download_is_verified_cached_and_readable_by_others(cache, http_server, monkeypatch):
     served, base = http_server
     (served / "w.csv").write_text("DATE,MONTH\n20000101,1\n")
-    register(monkeypatch, "weather", url=f"{base}/w.csv", known_hash=sha256(served / "w.csv"))
-    path = data.fetch("weather", progress=False)
+    register(monkeypatch, "weather", url=f"{base}/w.csv", sha256=sha256(served / "w.csv"))
+    old = os.umask(0o022)
+    try:
+        path = dlh.fetch("weather", progress=False)
+    finally:
+        os.umask(old)
     assert path.read_text() == (served / "w.csv").read_text()
+    assert path.stat().st_mode & 0o777 == 0o644  # a shared cache: others can read it
     (served / "w.csv").unlink()  # a second fetch must not download
-    assert data.fetch("weather", progress=False) == path
+    assert dlh.fetch("weather", progress=False) == path
+    assert cached_files(cache) == [WEATHER]  # no temporary file left
 
 
 def test_download_with_wrong_checksum_is_discarded(cache, http_server, monkeypatch):
     served, base = http_server
     (served / "w.csv").write_text("something else")
-    register(monkeypatch, "weather", url=f"{base}/w.csv", known_hash="sha256:" + "0" * 64)
-    with pytest.raises(dlh.ChecksumError, match="discarded"):
-        data.fetch("weather", progress=False)
-    assert not (cache / data.REGISTRY["weather"].path).exists()
+    register(monkeypatch, "weather", url=f"{base}/w.csv", sha256="0" * 64)
+    with pytest.raises(dlh.DataCorruptError, match="Nothing was saved"):
+        dlh.fetch("weather", progress=False)
+    assert cached_files(cache) == []
 
 
-@pytest.mark.skipif(
-    not (SHARED and (SHARED / data.REGISTRY["weather"].path).is_file()),
-    reason="the weather file is not cached",
-)
-def test_real_weather_file_matches_registry():
-    frame = dlh.load_weather()
-    assert frame.shape == (3654, 91)
-    assert {"DATE", "MONTH", "BASEL_sunshine"} <= set(frame.columns)
+PORTAL = b"<html><head><title>Log in to Venue-WiFi</title></head><body>Accept</body></html>\n"
 
 
-def test_penguins_load_offline():
-    frame = dlh.load_penguins()
-    assert frame.shape == (344, 8)
-    assert set(frame["species"]) == {"Adelie", "Chinstrap", "Gentoo"}
+def test_captive_portal_page_is_never_taken_for_data(cache, monkeypatch, capsys):
+    """Every address answers 200 with the same small web page, as behind a Wi-Fi login."""
+    with answering(lambda h: send(h, PORTAL)) as portal:
+        monkeypatch.setenv("DLHELPERS_MIRROR", portal)
+        assert cli.main(["download"]) == 1
+    err = capsys.readouterr().err
+    for name in dlh.REGISTRY:
+        assert re.search(rf"^corrupt +{name}: .*captive portal", err, re.M), name
+    assert "ok " not in capsys.readouterr().out
+    assert cached_files(cache) == []  # nothing cached for good
 
 
-# -- Dollar Street 10: the real loader on tiny files in the real format ------
+@pytest.mark.parametrize("kind", ["npy", "h5"])
+def test_download_cut_short_without_length_is_rejected(cache, monkeypatch, kind):
+    """The server closes the connection half-way and sent no Content-Length."""
+    if kind == "npy":
+        name, whole = "dollar_street_train_labels", npy_bytes(np.arange(1000, dtype=np.int32) % 10)
+        expected = "incomplete"
+    else:
+        name = "mobilenet_v2"
+        whole = (SHARED / MOBILENET).read_bytes() if SHARED and (SHARED / MOBILENET).is_file() else None
+        if whole is None:
+            pytest.skip("the staged MobileNetV2 file is not available")
+        expected = "damaged or incomplete"
+    with answering(lambda h: send(h, whole[: len(whole) // 2], length=False)) as server:
+        monkeypatch.setenv("DLHELPERS_MIRROR", server)
+        with pytest.raises(dlh.DataCorruptError, match=expected):
+            dlh.fetch(name, progress=False)
+    assert cached_files(cache) == []
+
+
+def test_no_network_explains_manual_download_and_leaves_no_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DLHELPERS_DATA", "relative/cache")  # as a learner might write it
+    register(monkeypatch, "weather", url="http://127.0.0.1:9/weather.csv")  # nothing listens on 9
+    with pytest.raises(dlh.DataMissingError) as error:
+        dlh.fetch("weather", progress=False)
+    message = str(error.value)
+    assert "http://127.0.0.1:9/weather.csv" in message and "DLHELPERS_DATA" in message
+    assert str(tmp_path / "relative" / "cache" / WEATHER) in message  # an absolute path
+    assert not (tmp_path / "relative").exists()  # no empty folders left behind
+
+
+# -- Bad files in the cache ----------------------------------------------------
+
+
+def test_corrupt_cached_file_is_reported_and_kept(cache_with):
+    bad = cache_with("weather")
+    bad.write_text("truncated download")
+    with pytest.raises(dlh.DataCorruptError) as error:
+        dlh.fetch("weather")
+    message = str(error.value)
+    assert str(bad) in message and "python -m dlhelpers download weather" in message
+    assert bad.read_text() == "truncated download"  # nothing is lost
+
+
+def _flip_head_bytes(data: bytes) -> bytes:
+    damaged = bytearray(data)
+    for position in np.random.default_rng(0).integers(0, 2048, 8):
+        damaged[position] ^= 0xFF
+    return bytes(damaged)
+
+
+def _nan_in_first_weight(path):
+    import h5py
+
+    with h5py.File(path, "r+") as file:
+        layer = next(name for name in validate._names(file.attrs, "layer_names")
+                     if validate._names(file[name].attrs, "weight_names"))
+        weight = validate._names(file[layer].attrs, "weight_names")[0]
+        values = file[layer][weight][()]
+        values.flat[0] = np.nan
+        file[layer][weight][...] = values
+
+
+H5_DAMAGE = {
+    "empty": (lambda d: b"", "empty"),
+    "truncated": (lambda d: d[: len(d) // 3], "damaged or incomplete"),
+    "flipped header bytes": (_flip_head_bytes, "HDF5"),
+    "random bytes": (lambda d: np.random.default_rng(1).bytes(4096), "not an HDF5 file"),
+    "web page": (lambda d: PORTAL, "captive portal"),
+    "NaN weights": (None, "not numbers"),
+}
+
+
+@needs_shared
+@pytest.mark.parametrize("damage", H5_DAMAGE)
+def test_damaged_weights_file_gives_a_clear_error(cache_with, damage):
+    path = cache_with("mobilenet_v2")
+    change, expected = H5_DAMAGE[damage]
+    original = (SHARED / MOBILENET).read_bytes()
+    if change is None:
+        path.write_bytes(original)
+        _nan_in_first_weight(path)
+    else:
+        path.write_bytes(change(original))
+    before = path.read_bytes()
+    with pytest.raises(dlh.DataCorruptError) as error:
+        dlh.pretrained_weights("mobilenet_v2")
+    message = str(error.value)
+    assert expected in message and str(path) in message
+    assert "python -m dlhelpers download mobilenet_v2" in message
+    assert path.read_bytes() == before  # left in place
+
+
+NPY_DAMAGE = {
+    "empty": (lambda a: b"", "empty"),
+    "zip archive": (None, "not a NumPy .npy array file"),
+    "random bytes": (lambda a: np.random.default_rng(2).bytes(5000), "not a NumPy .npy array file"),
+    "zero rows": (lambda a: npy_bytes(a[:0]), "no rows"),
+    "truncated": (lambda a: npy_bytes(a)[:-100], "incomplete"),
+    "objects": (lambda a: _pickled_object_array(), "Python objects"),
+    "wrong shape": (lambda a: npy_bytes(a[:, :32, :32]), "(n, 64, 64, 3) images were expected"),
+    "floats": (lambda a: npy_bytes(a.astype(np.float32)), "integers were expected"),
+    "web page": (lambda a: PORTAL, "captive portal"),
+}
+
+
+def _pickled_object_array():
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    return buffer.getvalue()
 
 
 def write_tiny_dollar_street(folder, n=12):
@@ -121,7 +321,7 @@ def write_tiny_dollar_street(folder, n=12):
         "test_images": rng.integers(0, 256, (4, 64, 64, 3)).astype(np.int32),
         "test_labels": np.arange(4).astype(np.int32),
     }
-    (folder / "dollar_street_10").mkdir(parents=True)
+    (folder / "dollar_street_10").mkdir(parents=True, exist_ok=True)
     for part, array in arrays.items():
         np.save(folder / "dollar_street_10" / f"{part}.npy", array)
     return arrays
@@ -129,12 +329,25 @@ def write_tiny_dollar_street(folder, n=12):
 
 @pytest.fixture
 def real_images(cache, monkeypatch):
-    monkeypatch.delenv("DLHELPERS_STANDIN", raising=False)
-    arrays = write_tiny_dollar_street(cache)
-    for part in arrays:
-        path = cache / "dollar_street_10" / f"{part}.npy"
-        register(monkeypatch, f"dollar_street_{part}", known_hash=sha256(path))
-    return arrays
+    """A tiny Dollar Street 10 in the real format in the cache; stand-in off (as learners write it)."""
+    monkeypatch.setenv("DLHELPERS_STANDIN", "off")
+    return write_tiny_dollar_street(cache)
+
+
+@pytest.mark.parametrize("damage", NPY_DAMAGE)
+def test_damaged_array_file_gives_a_clear_error(real_images, cache, damage):
+    path = cache / "dollar_street_10" / "train_images.npy"
+    change, expected = NPY_DAMAGE[damage]
+    if change is None:
+        np.savez(path.with_suffix(".npz"), real_images["train_images"])
+        path.with_suffix(".npz").replace(path)
+    else:
+        path.write_bytes(change(real_images["train_images"]))
+    with pytest.raises(dlh.DataCorruptError) as error:
+        dlh.load_images()
+    message = str(error.value)
+    assert expected in message and str(path) in message and "python -m dlhelpers download" in message
+    assert "allow_pickle" not in message and "pickle" not in message.lower()
 
 
 def test_real_loader_reads_files_in_the_real_format(real_images):
@@ -146,27 +359,216 @@ def test_real_loader_reads_files_in_the_real_format(real_images):
     assert "12 training and 4 validation images of 64x64x3" in repr(images)
 
 
-def test_real_loader_detects_a_corrupted_file(real_images, cache):
-    with open(cache / "dollar_street_10" / "test_labels.npy", "ab") as file:
-        file.write(b"junk")
-    with pytest.raises(dlh.ChecksumError, match="test_labels.npy"):
-        dlh.load_images()
-
-
-def test_real_loader_rejects_arrays_of_the_wrong_format(cache, monkeypatch):
-    monkeypatch.delenv("DLHELPERS_STANDIN", raising=False)
-    write_tiny_dollar_street(cache)
+def test_real_loader_rejects_labels_out_of_range(real_images, cache):
     np.save(cache / "dollar_street_10" / "train_labels.npy", np.full(12, 11, dtype=np.int32))
-    with pytest.raises(dlh.DataError, match="integer labels in 0-9"):
+    with pytest.raises(dlh.DataCorruptError, match="integer labels in 0-9"):
         dlh.load_images()
+
+
+def test_unreadable_cached_file_names_the_fix(cache_with, monkeypatch):
+    path = cache_with("weather")
+    path.write_text("DATE\n")
+    real_access = os.access
+    # The tests may run as root, who reads everything; act as another user.
+    monkeypatch.setattr(dcache.os, "access", lambda p, mode: False if Path(p) == path else real_access(p, mode))
+    with pytest.raises(dlh.DataUnreadableError, match=rf"chmod a\+r {re.escape(str(path))}"):
+        dlh.fetch("weather")
+    assert dcache.status("weather").state == "unreadable"
+
+
+# -- check and download agree ---------------------------------------------------
+
+
+@pytest.fixture
+def lesson_cache(cache, monkeypatch):
+    """A cache with every file the notebooks need here (weather, MobileNetV2; stand-in images)."""
+    if not (SHARED and (SHARED / MOBILENET).is_file() and (SHARED / WEATHER).is_file()):
+        pytest.skip("the staged real files (../shared/data) are not available")
+    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
+    for path in (WEATHER, MOBILENET):
+        (cache / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SHARED / path, cache / path)
+    return cache
+
+
+def test_check_passes_on_a_good_cache(lesson_cache, capsys):
+    assert cli.main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  ok +weather: sha256 and text table", out, re.M)
+    assert re.search(r"^  ok +mobilenet_v2: HDF5", out, re.M)
+    assert re.search(r"^  missing +densenet121 \(optional\)", out, re.M)
+    assert "Everything needed is installed and downloaded." in out
+
+
+@pytest.mark.parametrize("name", ["weather", "mobilenet_v2"])
+def test_check_and_download_fail_alike_on_a_corrupt_file(lesson_cache, capsys, name):
+    path = lesson_cache / dlh.REGISTRY[name].path
+    path.write_bytes(path.read_bytes()[:1000])
+    assert cli.main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert re.search(rf"^  corrupt +{name}: ", out, re.M) and "Fix the problems above." in out
+    assert cli.main(["download", name]) == 1
+    assert re.search(rf"^corrupt +{name}: ", capsys.readouterr().err, re.M)
+    assert len(path.read_bytes()) == 1000  # kept for the learner to look at
+
+
+def test_check_fails_when_a_needed_file_is_missing(lesson_cache, capsys):
+    (lesson_cache / WEATHER).unlink()
+    assert cli.main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "weather" in out and "python -m dlhelpers download weather" in out
+
+
+def test_check_needs_the_real_images_when_the_standin_is_off(lesson_cache, monkeypatch, capsys):
+    monkeypatch.setenv("DLHELPERS_STANDIN", "no")
+    assert cli.main(["check"]) == 1
+    assert re.search(r"^  missing +dollar_street_train_images: ", capsys.readouterr().out, re.M)
+
+
+def test_interrupted_download_is_reported_by_check_and_removed_by_download(lesson_cache, monkeypatch, capsys):
+    """A download killed with SIGKILL leaves its temporary file; check reports it, download removes it."""
+    def slow(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        handler.wfile.write(b"\x93NUMPY" + b"\0" * 994)
+        handler.wfile.flush()
+        time.sleep(30)
+
+    with answering(slow) as server:
+        env = dict(os.environ, DLHELPERS_MIRROR=server, DLHELPERS_DATA=str(lesson_cache))
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import dlhelpers; dlhelpers.fetch('dollar_street_test_labels', progress=False)"],
+            env=env)
+        folder = lesson_cache / "dollar_street_10"
+        for _ in range(300):
+            if folder.is_dir() and list(folder.glob("*.part")):
+                break
+            time.sleep(0.1)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    [partial] = folder.glob("*.part")
+    assert cli.main(["check"]) == 0  # nothing needed is wrong, but the leftover is reported
+    assert f"1 unfinished download(s) left in the cache ({partial.name})" in capsys.readouterr().out
+    os.utime(partial, (time.time() - 3600,) * 2)
+    monkeypatch.setenv("DLHELPERS_MIRROR", "http://127.0.0.1:9")
+    cli.main(["download", "dollar_street_test_labels"])
+    assert f"removed {partial}" in capsys.readouterr().out
+    assert not partial.exists()
+
+
+# -- The venue mirror ------------------------------------------------------------
+
+
+def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypatch, capsys):
+    (lesson_cache / "dollar_street_10").mkdir()
+    (lesson_cache / "dollar_street_10" / "test_labels.npy").write_bytes(PORTAL)  # not valid: not served
+    with mirror.running() as address:
+        assert address.startswith("http://127.0.0.1:")
+        learner = tmp_path / "learner"
+        monkeypatch.setenv("DLHELPERS_DATA", str(learner))
+        assert cli.main(["download", "--mirror", address, "weather", "mobilenet_v2"]) == 0
+        out = capsys.readouterr().out
+        assert f"downloaded from {address}/{WEATHER}" in out
+        for path in (WEATHER, MOBILENET):
+            assert (learner / path).read_bytes() == (lesson_cache / path).read_bytes()
+        assert cli.main(["download", "dollar_street_test_labels"]) == 1
+        assert "404" in capsys.readouterr().err
+        import urllib.error
+        import urllib.request
+
+        for method in ("PUT", "POST", "DELETE"):
+            request = urllib.request.Request(f"{address}/{WEATHER}", data=b"x", method=method)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request)
+            assert refused.value.code == 501
+        with pytest.raises(urllib.error.HTTPError):  # nothing outside the registry
+            urllib.request.urlopen(f"{address}/../README.md")
+        # A file changed on the instructor's machine after the start is still checked by learners.
+        (lesson_cache / WEATHER).write_bytes(PORTAL)
+        (learner / WEATHER).unlink()
+        assert cli.main(["download", "weather"]) == 1
+        assert "captive portal" in capsys.readouterr().err
+
+
+# -- Environment variables ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1", "true", "Yes", "ON", " on "])
+def test_standin_switched_on(monkeypatch, value):
+    monkeypatch.setenv("DLHELPERS_STANDIN", value)
+    assert dlh.load_images().source.startswith("Stand-in")
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", "OFF", ""])
+def test_standin_switched_off(real_images, monkeypatch, value):
+    monkeypatch.setenv("DLHELPERS_STANDIN", value)
+    assert dlh.load_images().source == "Dollar Street 10"
+
+
+def test_standin_value_not_understood(monkeypatch, capsys):
+    monkeypatch.setenv("DLHELPERS_STANDIN", "n")
+    with pytest.raises(dlh.SettingError, match="'n' is not understood: use 1, true, yes or on"):
+        dlh.load_images()
+    assert cli.main(["check"]) == 2
+    assert "DLHELPERS_STANDIN='n' is not understood" in capsys.readouterr().err
+
+
+def test_cache_folder_is_expanded_and_absolute(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DLHELPERS_DATA", "~/lesson-data")
+    assert dlh.cache_dir() == tmp_path / "lesson-data"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DLHELPERS_DATA", "data-here")
+    assert dlh.cache_dir() == tmp_path / "data-here" and dlh.cache_dir().is_absolute()
+
+
+# -- Graphviz present but broken -------------------------------------------------
+
+
+def test_broken_graphviz_is_found_by_check_and_plot_model(tmp_path, monkeypatch, capsys):
+    import keras
+
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'dot: could not find plugin' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    from dlhelpers import models
+
+    assert "fails to draw (dot: could not find plugin)" in models.graphviz_problem()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    assert dlh.plot_model(model) is None
+    assert "Cannot draw the model" in capsys.readouterr().out
+    cli.main(["check", "--no-data"])
+    assert "Graphviz        not usable" in capsys.readouterr().out
+
+
+# -- The other data sets -------------------------------------------------------------
+
+
+@needs_shared
+def test_real_weather_file(monkeypatch):
+    monkeypatch.setenv("DLHELPERS_DATA", str(SHARED))
+    frame = dlh.load_weather()
+    assert frame.shape == (3654, 91)
+    assert {"DATE", "MONTH", "BASEL_sunshine"} <= set(frame.columns)
+
+
+def test_penguins_load_offline():
+    frame = dlh.load_penguins()
+    assert frame.shape == (344, 8)
+    assert set(frame["species"]) == {"Adelie", "Chinstrap", "Gentoo"}
 
 
 def test_unknown_image_dataset():
     with pytest.raises(dlh.UnknownDatasetError, match="cifar10' or 'mnist"):
         dlh.load_images("imagenet")
+    with pytest.raises(dlh.UnknownDatasetError):
+        dlh.pretrained_weights("resnet")
 
 
-def test_standin_has_the_real_format_and_is_deterministic(tmp_path, monkeypatch):
+def test_standin_has_the_real_format_and_is_deterministic(monkeypatch):
     monkeypatch.setenv("DLHELPERS_STANDIN", "1")
     images = dlh.load_images()
     assert images.source.startswith("Stand-in")
@@ -206,19 +608,11 @@ def test_cifar10_standin_goes_through_the_keras_datasets_path(monkeypatch):
     not (Path.home() / ".keras" / "datasets" / "cifar-10-batches-py").is_dir(),
     reason="the CIFAR-10 archive is not downloaded",
 )
-def test_cifar10_variant():
+def test_cifar10_variant(monkeypatch):
+    monkeypatch.setenv("DLHELPERS_STANDIN", "0")
     images = dlh.load_images("cifar10")
     assert images.train_images.shape == (50000, 32, 32, 3)
     assert images.class_names[0] == "airplane"
-
-
-def test_pretrained_weights_path(cache, monkeypatch):
-    weights = cache / data.REGISTRY["mobilenet_v2"].path
-    weights.parent.mkdir(parents=True)
-    weights.write_bytes(b"h5")
-    assert dlh.pretrained_weights("mobilenet_v2") == weights
-    with pytest.raises(dlh.UnknownDatasetError):
-        dlh.pretrained_weights("resnet")
 
 
 def test_digits_standin_has_the_mnist_layout(monkeypatch):

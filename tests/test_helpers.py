@@ -116,7 +116,7 @@ def test_download_command_reports_failure(cache, monkeypatch, capsys):
     monkeypatch.setitem(dlh.REGISTRY, "weather",
                         replace(dlh.REGISTRY["weather"], url="http://127.0.0.1:9/w.csv"))
     assert cli.main(["download", "weather"]) == 1
-    assert "FAILED weather" in capsys.readouterr().err
+    assert "missing    weather: weather/weather_prediction_dataset_light.csv is not cached" in capsys.readouterr().err
 
 
 def test_download_command_rejects_unknown_names(capsys):
@@ -131,4 +131,4 @@ def test_plot_model_without_graphviz_explains(monkeypatch, capsys):
     monkeypatch.setattr(models.shutil, "which", lambda name: None)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     assert dlh.plot_model(model) is None
-    assert "Graphviz" in capsys.readouterr().out
+    assert "`dot` is not on the PATH" in capsys.readouterr().out

@@ -7,7 +7,6 @@ and runs it top to bottom. The CIFAR-10 archive cannot be downloaded here, so
 the format ``keras.datasets.cifar10`` returns, through the same loading code.
 """
 
-import nbformat
 from nbclient import NotebookClient
 
 import build_notebooks  # tools/, on the path through conftest.py

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import sys
-import threading
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -54,14 +53,11 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @contextmanager
 def serve(folder: Path):
     """Serve ``folder`` on 127.0.0.1; yield the base URL."""
+    from dlhelpers.mirror import in_background
+
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with in_background(server) as base:
+        yield base + "/"
 
 
 # JavaScript run in each page: what the checks need from the DOM.

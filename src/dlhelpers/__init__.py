@@ -27,18 +27,22 @@ def quiet_tensorflow() -> None:
 
 
 from .checks import check_setup  # noqa: E402
-from .data import (  # noqa: E402
-    CIFAR10_CLASSES,
-    DIGIT_CLASSES,
-    DOLLAR_STREET_CLASSES,
+from .cache import (  # noqa: E402
     REGISTRY,
-    ChecksumError,
+    DataCorruptError,
     DataError,
-    DataUnavailableError,
-    ImageDataset,
+    DataMissingError,
+    DataUnreadableError,
+    SettingError,
     UnknownDatasetError,
     cache_dir,
     fetch,
+)
+from .datasets import (  # noqa: E402
+    CIFAR10_CLASSES,
+    DIGIT_CLASSES,
+    DOLLAR_STREET_CLASSES,
+    ImageDataset,
     load_images,
     load_penguins,
     load_weather,

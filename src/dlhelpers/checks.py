@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
+import os
 import platform
 import re
 import sys
 from pathlib import Path
 
-from . import data
-from .models import graphviz_available
+from . import cache, datasets
+from .models import graphviz_problem
 
 #: Packages the check reports, by distribution name.
 CHECKED = (
@@ -72,23 +74,51 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
         elif pin and pin.split(".")[:2] != version.split(".")[:2]:
             warnings.append(f"{name} {version} differs from the tested {pin}; most things should still work.")
     _report_gpu()
-    if graphviz_available():
-        print("Graphviz        found (keras.utils.plot_model can draw models)")
+    graphviz = graphviz_problem()
+    if graphviz is None:
+        print("Graphviz        working (keras.utils.plot_model can draw models)")
     else:
-        print("Graphviz        not found (optional: only for drawing models in episode 2)")
+        print(f"Graphviz        not usable: {graphviz} (optional: only for drawing models in episode 2)")
     if show_data:
-        print(f"Data cache      {data.cache_dir()}")
-        for name, entry in data.REGISTRY.items():
-            state = "cached" if data.is_cached(name) else "not downloaded yet"
-            print(f"  {entry.path:<76} {state}")
+        problems += check_data(warnings)
     return problems, warnings
+
+
+def needed(name: str) -> bool:
+    """Whether the lesson's notebooks need file ``name`` (not optional, not replaced by a stand-in)."""
+    entry = cache.REGISTRY[name]
+    if entry.optional:
+        return False
+    return not (entry.path.startswith("dollar_street_10/") and datasets.use_standin())
+
+
+def check_data(warnings: list[str]) -> list[str]:
+    """Verify every cached file, print one line each; return the problems with what is needed."""
+    problems = []
+    folder = cache.cache_dir()
+    origin = f"set by {cache.CACHE_ENV}" if os.environ.get(cache.CACHE_ENV, "").strip() else "default"
+    print(f"Data cache      {folder} ({origin})")
+    for name in cache.REGISTRY:
+        found = cache.status(name)
+        role = "" if needed(name) else " (optional)" if cache.REGISTRY[name].optional else " (stand-in in use)"
+        print(f"  {found.state:<10} {name}{role}: {found.detail}")
+        if not found.ok and needed(name):
+            problems.append(f"{name} ({found.path}) is {found.state}: {found.detail}.")
+    strays = cache.stray_partials()
+    if strays:
+        warnings.append(
+            f"{len(strays)} unfinished download(s) left in the cache ({', '.join(p.name for p in strays)}); "
+            "`python -m dlhelpers download` removes them."
+        )
+    return problems
 
 
 def _report_gpu() -> None:
     try:
-        import tensorflow as tf
+        with _native_stderr_silenced():  # TensorFlow's C++ start-up lines
+            import tensorflow as tf
 
-        gpus = tf.config.list_physical_devices("GPU")
+            gpus = tf.config.list_physical_devices("GPU")
     except Exception:  # TensorFlow missing or broken: reported above
         gpus = []
     if gpus:
@@ -97,15 +127,31 @@ def _report_gpu() -> None:
         print("GPU             none found; the lesson runs on the CPU (Colab offers a GPU)")
 
 
-def check_setup() -> bool:
-    """Print versions, GPU, Graphviz and cached data, then a verdict (episode 1).
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send what C++ libraries write to the process's stderr to /dev/null for a moment."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
-    Returns True when the lesson can run.
+
+def check_setup(data: bool = True) -> bool:
+    """Print versions, GPU, Graphviz and every data file verified, then a verdict (episode 1).
+
+    Returns True when the lesson can run: everything needed is installed,
+    and, with ``data=True``, every file the notebooks need is cached and valid.
     """
-    problems, warnings = run_checks()
+    problems, warnings = run_checks(show_data=data)
     for warning in warnings:
         print("Note:", warning)
     for problem in problems:
         print("PROBLEM:", problem)
-    print("Everything needed is installed." if not problems else "Fix the problems above.")
+    what = "installed and downloaded" if data else "installed"
+    print(f"Everything needed is {what}." if not problems else "Fix the problems above.")
     return not problems

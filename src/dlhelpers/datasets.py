@@ -1,0 +1,252 @@
+"""The data sets of each episode, loaded and checked (episodes 2-5).
+
+Files come through :mod:`dlhelpers.cache`, which downloads and verifies them.
+The generated stand-ins for data these test machines cannot download are
+chosen in one place, :func:`use_standin`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import validate
+from .cache import DataCorruptError, UnknownDatasetError, env_flag, fetch
+
+#: Environment variable that swaps the image data for small generated stand-ins.
+STANDIN_ENV = "DLHELPERS_STANDIN"
+
+
+def use_standin() -> bool:
+    """Whether the image episodes run on generated stand-ins (``DLHELPERS_STANDIN``, for tests)."""
+    return env_flag(STANDIN_ENV)
+
+
+# --------------------------------------------------------------------------
+# Episode 2: Palmer penguins
+# --------------------------------------------------------------------------
+
+
+def load_penguins() -> pd.DataFrame:
+    """Palmer penguins, 344 rows (episode 2).
+
+    Comes with the ``palmerpenguins`` package, so it works offline.
+    """
+    from palmerpenguins import load_penguins as _load
+
+    return _load()
+
+
+# --------------------------------------------------------------------------
+# Episode 3: weather prediction data set (light)
+# --------------------------------------------------------------------------
+
+
+def load_weather() -> pd.DataFrame:
+    """Daily weather at 18 European places, 2000-2010: 3654 rows, 91 columns (episode 3)."""
+    return pd.read_csv(fetch("weather"))
+
+
+# --------------------------------------------------------------------------
+# Episodes 4 and 5: Dollar Street 10 (and CIFAR-10 as a variant)
+# --------------------------------------------------------------------------
+
+#: Class names of Dollar Street 10, in label order.
+DOLLAR_STREET_CLASSES = (
+    "day bed",
+    "dishrag",
+    "plate",
+    "running shoe",
+    "soap dispenser",
+    "street sign",
+    "table lamp",
+    "tile roof",
+    "toilet seat",
+    "washing machine",
+)
+
+#: Class names of CIFAR-10, in label order.
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+
+#: Class names of the digit data sets.
+DIGIT_CLASSES = tuple(str(digit) for digit in range(10))
+
+_DS10_PARTS = ("train_images", "train_labels", "test_images", "test_labels")
+
+
+@dataclass
+class ImageDataset:
+    """Images and labels for training and validation, with class names (episodes 4, 5)."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    val_images: np.ndarray
+    val_labels: np.ndarray
+    class_names: tuple[str, ...]
+    source: str
+
+    @property
+    def train(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.train_images, self.train_labels
+
+    @property
+    def val(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.val_images, self.val_labels
+
+    def __repr__(self) -> str:
+        shape = "x".join(str(n) for n in self.train_images.shape[1:])
+        return (
+            f"{self.source}: {len(self.train_images)} training and "
+            f"{len(self.val_images)} validation images of {shape}, "
+            f"{len(self.class_names)} classes"
+        )
+
+
+def read_image_arrays(paths: dict[str, Path], n_classes: int = 10) -> list[np.ndarray]:
+    """Load and validate the four ``.npy`` arrays of an image data set (episode 4).
+
+    Each header is checked before the array is read (:mod:`dlhelpers.validate`);
+    images must then hold values 0-255 and labels values ``0 .. n_classes - 1``.
+    Anything else raises :class:`DataCorruptError` naming the file.
+    """
+    arrays = []
+    for part in _DS10_PARTS:
+        path = paths[part]
+        kind = f"npy-{part.split('_')[1]}"
+        try:
+            validate.check_file(path, kind)
+            array = np.load(path, allow_pickle=False)
+        except (validate.ContentError, OSError, ValueError) as error:
+            raise _corrupt(path, error) from None
+        if kind == "npy-images":
+            ok, expected = array.min() >= 0 and array.max() <= 255, "pixel values in 0-255"
+        else:
+            array = array.reshape(-1)
+            ok, expected = array.min() >= 0 and array.max() < n_classes, f"integer labels in 0-{n_classes - 1}"
+        if not ok:
+            raise _corrupt(path, f"it does not hold {expected} (found {array.min()} to {array.max()})")
+        arrays.append(array)
+    for images, labels, what in ((arrays[0], arrays[1], "train"), (arrays[2], arrays[3], "test")):
+        if len(images) != len(labels):
+            raise DataCorruptError(
+                f"The {what} images and labels differ in length ({len(images)} against "
+                f"{len(labels)}): one of the files is from another version of the data set. "
+                "Delete the dollar_street_10 folder in the cache and run "
+                "`python -m dlhelpers download` again."
+            )
+    return arrays
+
+
+def _corrupt(path: Path, problem) -> DataCorruptError:
+    return DataCorruptError(
+        f"{path} is not valid: {problem}. Delete it and run `python -m dlhelpers download` again."
+    )
+
+
+def _image_dataset(x_train, y_train, x_test, y_test, class_names, source) -> ImageDataset:
+    """One dtype whatever the source: images uint8 (0-255), labels int32 of shape (n,)."""
+    def images(array):
+        array = np.asarray(array)
+        if array.size and (array.min() < 0 or array.max() > 255):
+            raise DataCorruptError(f"{source}: pixel values outside 0-255.")
+        return array.astype(np.uint8, copy=False)
+
+    def labels(array):
+        return np.asarray(array).reshape(-1).astype(np.int32, copy=False)
+
+    return ImageDataset(images(x_train), labels(y_train), images(x_test), labels(y_test),
+                        tuple(class_names), source)
+
+
+def load_images(name: str = "dollar_street") -> ImageDataset:
+    """The image data of episodes 4 and 5.
+
+    Whatever the source, images are ``uint8`` arrays of shape
+    ``(n, height, width, 3)`` (``(n, 28, 28)`` for the grey digits) with values
+    0-255, and labels are ``int32`` arrays of shape ``(n,)`` with values 0-9.
+
+    ``"dollar_street"`` (default): Dollar Street 10, 64x64 RGB photos of
+    household objects, downloaded from Zenodo and cached. When the
+    ``DLHELPERS_STANDIN`` environment variable is set, a small generated
+    stand-in in the same format is used instead (for offline tests).
+
+    ``"cifar10"``: CIFAR-10 through ``keras.datasets`` (32x32, 50,000
+    training images), the classic variant of the episode; with
+    ``DLHELPERS_STANDIN`` set, a generated 32x32 stand-in in the format
+    ``keras.datasets`` returns.
+
+    ``"mnist"``: handwritten digits, 28x28 grey images (bonus episode),
+    through ``keras.datasets``; with ``DLHELPERS_STANDIN`` set, scikit-learn's
+    bundled 8x8 digits in the same layout instead.
+    """
+    if name == "mnist":
+        if use_standin():
+            from .standin import digits_in_mnist_layout
+
+            return _image_dataset(*digits_in_mnist_layout(), DIGIT_CLASSES,
+                                  "scikit-learn digits in the MNIST layout (stand-in for MNIST)")
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        return _image_dataset(x_train, y_train, x_test, y_test, DIGIT_CLASSES, "MNIST")
+    if name == "cifar10":
+        if use_standin():
+            from .standin import cifar10_standin
+
+            (x_train, y_train), (x_test, y_test) = cifar10_standin()
+            source = "Stand-in for CIFAR-10 (generated shapes, 32x32, for offline tests)"
+        else:
+            import keras
+
+            (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+            source = "CIFAR-10"
+        return _image_dataset(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, source)
+    if name != "dollar_street":
+        raise UnknownDatasetError(
+            f"Unknown image data set {name!r}; use 'dollar_street', 'cifar10' or 'mnist'."
+        )
+    if use_standin():
+        from .standin import write_standin_dollar_street
+
+        folder = write_standin_dollar_street(Path(tempfile.gettempdir()) / "dlhelpers-standin")
+        paths = {part: folder / f"{part}.npy" for part in _DS10_PARTS}
+        source = "Stand-in for Dollar Street 10 (generated shapes, for offline tests)"
+    else:
+        paths = {part: fetch(f"dollar_street_{part}") for part in _DS10_PARTS}
+        source = "Dollar Street 10"
+    arrays = read_image_arrays(paths)
+    return _image_dataset(*arrays, DOLLAR_STREET_CLASSES, source)
+
+
+# --------------------------------------------------------------------------
+# Episode 5: pretrained ImageNet weights
+# --------------------------------------------------------------------------
+
+
+def pretrained_weights(network: str) -> Path:
+    """Path of the cached ImageNet weights (no top) for ``network`` (episode 5).
+
+    ``network`` is ``"mobilenet_v2"`` (MobileNetV2 with ``alpha=0.35``) or
+    ``"densenet121"``. Pass the path as ``weights=`` to the matching
+    ``keras.applications`` constructor.
+    """
+    if network not in ("mobilenet_v2", "densenet121"):
+        raise UnknownDatasetError(
+            f"No weights registered for {network!r}; use 'mobilenet_v2' or 'densenet121'."
+        )
+    return fetch(network)
