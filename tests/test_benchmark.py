@@ -1,0 +1,45 @@
+"""`make lesson`'s notebook runner (tools/benchmark.py): quiet output, useful failure lines."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_notebook(path, *sources):
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]), path)
+    return path
+
+
+def test_a_failed_notebook_is_summarised_by_what_failed_and_the_log(tmp_path):
+    """Two notebooks that import TensorFlow; one needs a file that cannot be downloaded.
+
+    The terminal shows no TensorFlow C++ or kernel lines, and the failed
+    notebook's line says which file is missing (not the cache-folder hint at
+    the end of the message) and where the full message is.
+    """
+    good = write_notebook(tmp_path / "good.ipynb", "import dlhelpers as dlh\nimport keras\n"
+                          "import tensorflow as tf\ndlh.report('answer', 42)")
+    bad = write_notebook(tmp_path / "bad.ipynb", "import dlhelpers as dlh\nimport keras\n"
+                         "images = dlh.load_images()")
+    env = {"DLHELPERS_DATA": str(tmp_path / "empty-cache"), "DLHELPERS_STANDIN": "off",
+           "DLHELPERS_MIRROR": "http://127.0.0.1:9", "TF_CPP_MIN_LOG_LEVEL": "0"}
+    out = tmp_path / "build"
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "benchmark.py"), "--out", str(out),
+                          str(good), str(bad)],
+                         capture_output=True, text=True, env={**os.environ, **env}, timeout=600)
+    assert run.returncode == 1
+    terminal = run.stdout + run.stderr
+    assert re.search(r"\| good.ipynb \| [\d.]+ \| answer = 42 \|", terminal)
+    line = next(row for row in terminal.splitlines() if row.startswith("| bad.ipynb"))
+    assert "FAILED (DataMissingError: dollar_street_10/train_images.npy is not cached and could not be downloaded" in line
+    assert f"(full message: {out / 'logs' / 'bad.log'})" in line
+    for noise in ("cuda", "absl", "I0000", "E0000", "Debugger warning", "frozen modules"):
+        assert noise not in terminal, noise
+    log = (out / "logs" / "bad.log").read_text()
+    assert "Download http://127.0.0.1:9/dollar_street_10/train_images.npy" in log
