@@ -43,6 +43,7 @@ figures: setup
 site: setup
 	$(BIN)/python tools/build_site.py
 
-# Same as the notebook step of `make lesson`: time every notebook, print the results table.
+# Same as the notebook step of `make lesson`: run and time every notebook; print a table
+# of wall times, headline results and each notebook's three slowest cells (build/benchmark.md).
 benchmark: setup
 	$(BIN)/python tools/benchmark.py

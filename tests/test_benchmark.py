@@ -24,7 +24,8 @@ def test_a_failed_notebook_is_summarised_by_what_failed_and_the_log(tmp_path):
     the end of the message) and where the full message is.
     """
     good = write_notebook(tmp_path / "good.ipynb", "import dlhelpers as dlh\nimport keras\n"
-                          "import tensorflow as tf\ndlh.report('answer', 42)")
+                          "import tensorflow as tf\ndlh.report('answer', 42)",
+                          "import time\ntime.sleep(2.5)", "x = 1")
     bad = write_notebook(tmp_path / "bad.ipynb", "import dlhelpers as dlh\nimport keras\n"
                          "images = dlh.load_images()")
     env = {"DLHELPERS_DATA": str(tmp_path / "empty-cache"), "DLHELPERS_STANDIN": "off",
@@ -35,7 +36,12 @@ def test_a_failed_notebook_is_summarised_by_what_failed_and_the_log(tmp_path):
                          capture_output=True, text=True, env={**os.environ, **env}, timeout=600)
     assert run.returncode == 1
     terminal = run.stdout + run.stderr
-    assert re.search(r"\| good.ipynb \| [\d.]+ \| answer = 42 \|", terminal)
+    row = re.search(r"^\| good.ipynb \| [\d.]+ \| answer = 42 \| (.*) \|$", terminal, re.M)
+    assert row, terminal
+    slowest = row[1].split("; ")
+    assert len(slowest) == 3 and any(cell.startswith("#2 `import time` 2.") for cell in slowest)
+    seconds = [float(cell.rsplit(" ", 1)[1]) for cell in slowest]
+    assert seconds == sorted(seconds, reverse=True)
     line = next(row for row in terminal.splitlines() if row.startswith("| bad.ipynb"))
     assert "FAILED (DataMissingError: dollar_street_10/train_images.npy is not cached and could not be downloaded" in line
     assert f"(full message: {out / 'logs' / 'bad.log'})" in line

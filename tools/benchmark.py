@@ -53,7 +53,29 @@ def run(notebook: Path, out: Path = OUT) -> dict:
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out / "notebooks" / notebook.name)
     return {"notebook": notebook.name, "seconds": round(seconds, 1),
-            "results": {r["name"]: r["value"] for r in reported}, "error": error}
+            "results": {r["name"]: r["value"] for r in reported}, "error": error,
+            "slowest": slowest_cells(nb)}
+
+
+def slowest_cells(nb, count: int = 3) -> list[dict]:
+    """The ``count`` code cells that took longest, from the timings nbclient records.
+
+    Each is ``{"cell": N, "seconds": S, "code": first line}``, N counting code
+    cells from 1 as Jupyter's execution counts do.
+    """
+    from datetime import datetime
+
+    timed = []
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        stamps = cell.metadata.get("execution", {})
+        if "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
+            begin, end = (datetime.fromisoformat(stamps[key].replace("Z", "+00:00"))
+                          for key in ("iopub.execute_input", "shell.execute_reply"))
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            timed.append({"cell": number, "seconds": round((end - begin).total_seconds(), 1),
+                          "code": first.strip()[:60]})
+    return sorted(timed, key=lambda t: -t["seconds"])[:count]
 
 
 def failure_summary(ename: str, evalue: str, log: Path) -> str:
@@ -68,14 +90,17 @@ def _shown(path: Path) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| notebook | wall time (s) | results |", "|---|---:|---|"]
+    lines = ["| notebook | wall time (s) | results | slowest cells (s) |", "|---|---:|---|---|"]
     for row in rows:
         results = "; ".join(
             f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
             for k, v in row["results"].items())
         if row["error"]:
             results = f"FAILED ({row['error']})" + (f"; {results}" if results else "")
-        lines.append(f"| {row['notebook']} | {row['seconds']:.1f} | {results} |")
+        slowest = "; ".join(f"#{c['cell']} `{c['code']}` {c['seconds']:.1f}"
+                            for c in row.get("slowest", []))
+        cells = [row["notebook"], f"{row['seconds']:.1f}", results, slowest]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)
 
 
