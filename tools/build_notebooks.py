@@ -39,6 +39,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import draw_figures  # noqa: E402  (tools/draw_figures.py: the concept diagrams)
+import generated  # noqa: E402  (tools/generated.py: write or check generated files)
 import lesson  # noqa: E402  (tools/lesson.py: the one reader of the page format)
 
 ROOT = lesson.ROOT
@@ -257,32 +258,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale notebooks")
     args = parser.parse_args(argv)
-    wanted = expected()
-    stale = []
-    for target, text in wanted.items():
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current == text:
-            continue
-        stale.append(target.relative_to(ROOT))
-        if not args.check:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    orphans = sorted(nb.relative_to(ROOT) for folder in (NOTEBOOKS, EXERCISES)
-                     for nb in folder.glob("*.ipynb") if nb not in wanted)
-    if args.check:
-        for path in stale:
-            print(f"out of date with its page: {path}")
-        for path in orphans:
-            print(f"no page generates: {path}")
-        if stale or orphans:
-            print("Run `python tools/build_notebooks.py` and commit the notebooks.")
-            return 1
-        return 0
-    for path in stale:
-        print(f"wrote {path}")
-    for path in orphans:
-        print(f"no page generates {path}: delete it if its page was removed")
-    return 0
+    wanted = {path: text.encode("utf-8") for path, text in expected().items()}
+    existing = [nb for folder in (NOTEBOOKS, EXERCISES) for nb in folder.glob("*.ipynb")]
+    return generated.sync(wanted, existing, args.check, stale="out of date with its page",
+                          orphan="no page generates",
+                          fix="Run `python tools/build_notebooks.py` and commit the notebooks.")
 
 
 if __name__ == "__main__":

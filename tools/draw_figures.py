@@ -30,6 +30,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
 
+import generated  # noqa: E402  (tools/generated.py: write or check generated files)
+
 ROOT = Path(__file__).resolve().parents[1]
 FIG = ROOT / "episodes" / "fig"
 
@@ -365,27 +367,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only compare, write nothing")
     args = parser.parse_args(argv)
-    FIG.mkdir(exist_ok=True)
-    differ = []
-    for name in FIGURES:
-        path = FIG / f"{name}.svg"
-        svg = render(name)
-        if path.exists() and path.read_bytes() == svg:
-            continue
-        differ.append(path.relative_to(ROOT))
-        if not args.check:
-            path.write_bytes(svg)
-            print(f"wrote {path.relative_to(ROOT)}")
-    orphans = sorted(p.relative_to(ROOT) for p in FIG.glob("*.svg") if p.stem not in FIGURES)
-    if args.check:
-        for path in differ:
-            print(f"differs from its drawing: {path}")
-        for path in orphans:
-            print(f"no function draws: {path}")
-        if differ or orphans:
-            print("Run `python tools/draw_figures.py` (or `make figures`) and commit episodes/fig/.")
-            return 1
-    return 0
+    wanted = {FIG / f"{name}.svg": render(name) for name in FIGURES}
+    return generated.sync(wanted, list(FIG.glob("*.svg")), args.check,
+                          stale="differs from its drawing", orphan="no function draws",
+                          fix="Run `python tools/draw_figures.py` (or `make figures`) "
+                              "and commit episodes/fig/.")
 
 
 if __name__ == "__main__":

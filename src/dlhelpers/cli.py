@@ -21,6 +21,9 @@ def download(names: list[str]) -> int:
     failed = 0
     for name in names or list(cache.REGISTRY):
         before = cache.status(name)
+        if before.ok:  # verified just now; nothing to fetch
+            print(f"{'ok':<10} {name}: {before.path} (already cached; {before.detail})")
+            continue
         try:
             path = cache.fetch(name, progress=True)
         except cache.DataError as error:
@@ -29,8 +32,8 @@ def download(names: list[str]) -> int:
                 "corrupt" if isinstance(error, cache.DataCorruptError) else "missing")
             print(f"{state:<10} {name}: {error}", file=sys.stderr)
         else:
-            how = "already cached" if before.ok else f"downloaded from {cache.source_url(cache.REGISTRY[name])}"
-            print(f"{'ok':<10} {name}: {path} ({how}; {cache.status(name).detail})")
+            source = cache.source_url(cache.REGISTRY[name])
+            print(f"{'ok':<10} {name}: {path} (downloaded from {source}; {cache.status(name).detail})")
     return failed
 
 

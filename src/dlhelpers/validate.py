@@ -124,14 +124,18 @@ def weight_layout(path: Path) -> list[str]:
     """
     import h5py
 
-    lines = []
     with h5py.File(path, "r") as file:
-        root = file["model_weights"] if "model_weights" in file else file
-        for layer in _names(root.attrs, "layer_names"):
-            group = root[layer]
-            shapes = [tuple(group[weight].shape) for weight in _names(group.attrs, "weight_names")]
-            if shapes:
-                lines.append(" ".join(map(str, shapes)))
+        return _layout(file)
+
+
+def _layout(file) -> list[str]:
+    root = file["model_weights"] if "model_weights" in file else file
+    lines = []
+    for layer in _names(root.attrs, "layer_names"):
+        group = root[layer]
+        shapes = [tuple(group[weight].shape) for weight in _names(group.attrs, "weight_names")]
+        if shapes:
+            lines.append(" ".join(map(str, shapes)))
     return lines
 
 
@@ -160,9 +164,10 @@ def check_weights(path: Path, network: str) -> str:
     try:
         import h5py
 
-        lines = weight_layout(path)
         values = 0
         with h5py.File(path, "r") as file:
+            lines = _layout(file)
+
             def visit(name, item):
                 nonlocal values
                 if isinstance(item, h5py.Dataset):
