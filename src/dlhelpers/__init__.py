@@ -6,6 +6,12 @@ names the episode that first uses it.
 
 import os as _os
 
+from .backend import LESSON_BACKEND, choose_backend
+
+# The lesson's Keras backend (JAX), set before Keras is imported: see
+# backend.py, the one place it is chosen. KERAS_BACKEND set by you wins.
+choose_backend()
+
 # Keep TensorFlow's C++ log chatter out of the learners' notebooks; errors
 # still raise exceptions as usual. Set TF_CPP_MIN_LOG_LEVEL=0 before importing
 # to see everything.
@@ -16,8 +22,15 @@ def quiet_tensorflow() -> None:
     """Hide TensorFlow's Python warnings, such as retracing notices (all episodes).
 
     TensorFlow sets its logger to INFO when first imported in a notebook, so
-    this is called after ``import keras`` in every notebook's first cell.
+    where TensorFlow is Keras's backend this imports Keras (and TensorFlow)
+    and then quiets it; every notebook's first cell calls it. On the lesson's
+    backend, JAX, it imports nothing.
     """
+    import sys
+
+    backend = _os.environ.get("KERAS_BACKEND", "").strip()
+    if "tensorflow" not in sys.modules and backend not in ("", "tensorflow"):
+        return
     import keras
 
     if keras.backend.backend() == "tensorflow":

@@ -10,12 +10,12 @@ import re
 import sys
 from pathlib import Path
 
-from . import cache, datasets
+from . import backend, cache, datasets
 from .models import graphviz_problem
 
 #: Packages the check reports, by distribution name.
 CHECKED = (
-    "tensorflow", "keras", "numpy", "pandas", "matplotlib", "seaborn",
+    "tensorflow", "jax", "keras", "numpy", "pandas", "matplotlib", "seaborn",
     "scikit-learn", "pooch", "palmerpenguins", "keras-tuner",
 )
 #: Major versions the lesson cannot run without; anything else is a warning.
@@ -62,6 +62,12 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
         pin = pins.get(name)
         note = f"(lesson tested with {pin})" if pin and pin != version else ""
         print(f"{name:<15} {version or 'MISSING':<10} {note}")
+        if version is None and name == backend.LESSON_BACKEND:
+            warnings.append(
+                f"{name} is not installed, so Keras uses TensorFlow: the lesson runs, more slowly, "
+                "and trained models print numbers a little different from the pages. "
+                "`pip install -r requirements.txt` installs it.")
+            continue
         if version is None:
             problems.append(f"{name} is not installed: run `pip install -r requirements.txt`.")
             continue
@@ -73,7 +79,8 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
             )
         elif pin and pin.split(".")[:2] != version.split(".")[:2]:
             warnings.append(f"{name} {version} differs from the tested {pin}; most things should still work.")
-    _report_gpu()
+    _report_backend(warnings)
+    _report_gpu(warnings)
     graphviz = graphviz_problem()
     if graphviz is None:
         print("Graphviz        working (keras.utils.plot_model can draw models)")
@@ -113,18 +120,46 @@ def check_data(warnings: list[str]) -> list[str]:
     return problems
 
 
-def _report_gpu() -> None:
+def _report_backend(warnings: list[str]) -> None:
+    try:
+        with _native_stderr_silenced():
+            described = backend.describe()
+            why = backend.why_not_lesson_backend()
+    except Exception as exc:  # Keras missing or broken: reported above
+        print(f"Keras backend   not usable: {type(exc).__name__}: {exc}")
+        return
+    print(f"Keras backend   {described}" + ("" if why is None else f" (the lesson's is {backend.LESSON_BACKEND})"))
+    if why is not None and "not installed" not in why:
+        warnings.append(f"Keras runs on {described.split()[0]}, not the lesson's {backend.LESSON_BACKEND}, "
+                        f"because {why}; numbers will differ a little from the pages.")
+
+
+def _report_gpu(warnings: list[str]) -> None:
     try:
         with _native_stderr_silenced():  # TensorFlow's C++ start-up lines
             import tensorflow as tf
 
-            gpus = tf.config.list_physical_devices("GPU")
+            tf_gpus = len(tf.config.list_physical_devices("GPU"))
     except Exception:  # TensorFlow missing or broken: reported above
-        gpus = []
-    if gpus:
-        print(f"GPU             {len(gpus)} found; Keras will use it automatically")
-    else:
-        print("GPU             none found; the lesson runs on the CPU (Colab offers a GPU)")
+        tf_gpus = 0
+    try:
+        described = backend.describe()
+    except Exception:
+        described = ""
+    if described.startswith("jax"):
+        if described.endswith("gpu"):
+            print("GPU             found; Keras (on JAX) uses it automatically")
+            return
+        if tf_gpus:
+            print(f"GPU             {tf_gpus} found by TensorFlow, but JAX has no GPU support installed")
+            warnings.append(
+                'JAX runs on the CPU although there is a GPU: install `pip install "jax[cuda12]==0.10.2"` '
+                "(setup page, 'A GPU'), or set KERAS_BACKEND=tensorflow to use TensorFlow's GPU support.")
+            return
+    elif tf_gpus:
+        print(f"GPU             {tf_gpus} found; Keras will use it automatically")
+        return
+    print("GPU             none found; the lesson runs on the CPU (Colab offers a GPU)")
 
 
 @contextlib.contextmanager
