@@ -43,7 +43,9 @@ figures: setup
 site: setup
 	$(BIN)/python tools/build_site.py
 
-# Same as the notebook step of `make lesson`: run and time every notebook; print a table
-# of wall times, headline results and each notebook's three slowest cells (build/benchmark.md).
+# The notebook step of `make lesson`, on both Keras backends: run and time every notebook
+# on JAX and on TensorFlow; print wall times and headline results side by side and each
+# notebook's three slowest cells (build/benchmark.md). The lesson's choice of backend
+# (src/dlhelpers/backend.py) rests on this table.
 benchmark: setup
-	$(BIN)/python tools/benchmark.py
+	$(BIN)/python tools/benchmark.py --compare

@@ -1,10 +1,16 @@
 """Execute every notebook in order and print one table of times and results.
 
-    python tools/benchmark.py [--out DIR] [notebooks/02-*.ipynb ...]
+    python tools/benchmark.py [--compare] [--out DIR] [notebooks/02-*.ipynb ...]
+
+Each notebook runs on the Keras backend the lesson gives it (JAX, or the one
+its page's front matter names; see src/dlhelpers/backend.py). ``--compare``
+(``make benchmark``) also runs it on the other backend, so the table shows
+both side by side: that measurement is what the lesson's choice rests on.
 
 Each notebook reports its headline results through ``dlh.report``; they are
 collected here, so nothing is scraped from outputs. The executed notebooks,
-and the table as Markdown and JSON, are written to ``build/`` (git-ignored).
+and the table as Markdown and JSON, are written to ``build/`` (git-ignored);
+the other backend's runs go to ``build/other-backend/``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,38 @@ from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build"
+#: KERAS_BACKEND as the user set it, read before anything imports dlhelpers
+#: (which sets it to the lesson's backend in its own process).
+USER_BACKEND = os.environ.get("KERAS_BACKEND", "").strip()
+
+
+BACKENDS = {"jax": "JAX", "tensorflow": "TensorFlow"}
+
+
+def lesson_backend(notebook: Path) -> str:
+    """The backend a notebook runs on: KERAS_BACKEND if the user set it, else its page's,
+    else the lesson's."""
+    if USER_BACKEND:
+        return USER_BACKEND
+    sys.path.insert(0, str(ROOT / "tools"))
+    import lesson
+    from dlhelpers.backend import LESSON_BACKEND
+
+    page = ROOT / "episodes" / f"{notebook.stem}.md"
+    return lesson.parse(page).meta.get("backend", LESSON_BACKEND) if page.exists() else LESSON_BACKEND
+
+
+def run_on(notebook: Path, backend: str, out: Path) -> dict:
+    """Execute a notebook with KERAS_BACKEND set to ``backend``."""
+    saved = os.environ.get("KERAS_BACKEND")
+    os.environ["KERAS_BACKEND"] = backend
+    try:
+        return run(notebook, out)
+    finally:
+        if saved is None:
+            del os.environ["KERAS_BACKEND"]
+        else:
+            os.environ["KERAS_BACKEND"] = saved
 
 
 def run(notebook: Path, out: Path = OUT) -> dict:
@@ -89,18 +127,44 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def results_text(row: dict | None) -> str:
+    if row is None:
+        return "not run"
+    results = "; ".join(
+        f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+        for k, v in row["results"].items())
+    if row["error"]:
+        results = f"FAILED ({row['error']})" + (f"; {results}" if results else "")
+    return results
+
+
 def table(rows: list[dict]) -> str:
-    lines = ["| notebook | wall time (s) | results | slowest cells (s) |", "|---|---:|---|---|"]
+    """Markdown: per notebook, wall time and results on each backend, the lesson's in bold."""
+    names = list(BACKENDS)
+    lines = ["| notebook | " + " | ".join(f"{BACKENDS[b]} (s)" for b in names) + " | "
+             + " | ".join(f"results on {BACKENDS[b]}" for b in names)
+             + " | slowest cells on the lesson's backend (s) |",
+             "|---|" + "---:|" * len(names) + "---|" * len(names) + "---|"]
+    totals = dict.fromkeys(names, 0.0)
     for row in rows:
-        results = "; ".join(
-            f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
-            for k, v in row["results"].items())
-        if row["error"]:
-            results = f"FAILED ({row['error']})" + (f"; {results}" if results else "")
+        runs = row["runs"]
+        times = []
+        for b in names:
+            if b not in runs:
+                times.append("–")
+                continue
+            totals[b] += runs[b]["seconds"]
+            shown = f"{runs[b]['seconds']:.1f}"
+            times.append(f"**{shown}**" if b == row["backend"] else shown)
+        results = [results_text(runs.get(b)) for b in names]
         slowest = "; ".join(f"#{c['cell']} `{c['code']}` {c['seconds']:.1f}"
-                            for c in row.get("slowest", []))
-        cells = [row["notebook"], f"{row['seconds']:.1f}", results, slowest]
+                            for c in runs[row["backend"]].get("slowest", []))
+        cells = [row["notebook"], *times, *results, slowest]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    lesson_total = sum(row["runs"][row["backend"]]["seconds"] for row in rows)
+    lines.append("| all, on each notebook's lesson backend: " + f"{lesson_total:.1f} s | "
+                 + " | ".join(f"{totals[b]:.1f}" if any(b in r["runs"] for r in rows) else "–"
+                              for b in names) + " |" + " |" * (len(names) + 1))
     return "\n".join(lines)
 
 
@@ -108,24 +172,34 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every complete notebook")
     parser.add_argument("--out", type=Path, default=OUT, help="where results go (default build/)")
+    parser.add_argument("--compare", action="store_true",
+                        help="also run each notebook on the other backend, side by side")
     args = parser.parse_args(argv)
     out = args.out.resolve()
     notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     rows = []
     for notebook in notebooks:
-        print(f"running {notebook.name} ...", flush=True)
-        rows.append(run(notebook, out))
+        backend = lesson_backend(notebook)
+        print(f"running {notebook.name} on {BACKENDS.get(backend, backend)} ...", flush=True)
+        runs = {backend: run_on(notebook, backend, out)}
+        if args.compare:
+            for other in BACKENDS:
+                if other != backend:
+                    print(f"running {notebook.name} on {BACKENDS[other]} ...", flush=True)
+                    runs[other] = run_on(notebook, other, out / "other-backend")
+        rows.append({"notebook": notebook.name, "backend": backend, "runs": runs})
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     from dlhelpers.datasets import use_standin
 
     data = "stand-in images" if use_standin() else "real data"
-    text = f"Benchmark ({machine}; {data})\n\n{table(rows)}\n"
+    text = (f"Benchmark ({machine}; {data}; bold: the backend the lesson runs each notebook on)\n\n"
+            f"{table(rows)}\n")
     out.mkdir(parents=True, exist_ok=True)
     (out / "benchmark.md").write_text(text)
     (out / "benchmark.json").write_text(json.dumps(rows, indent=1) + "\n")
     print("\n" + text)
     print(f"Executed notebooks, logs and this table are in {_shown(out)}/.")
-    return 1 if any(row["error"] for row in rows) else 0
+    return 1 if any(r["error"] for row in rows for r in row["runs"].values()) else 0
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def executed_notebook(page: lesson.Page):
     import benchmark  # tools/benchmark.py: runs a notebook, writes it to build/notebooks
 
     source = build_notebooks.notebook_path(page)
-    row = benchmark.run(source)
+    row = benchmark.run_on(source, benchmark.lesson_backend(source), benchmark.OUT)
     if row["error"]:
         raise SiteError(f"{source.relative_to(ROOT)} failed ({row['error']}); "
                          "the site needs every notebook to run. Fix it and build again.")
