@@ -35,6 +35,9 @@ def test_page_has_carpentries_structure(page):
     meta, body, _ = lesson.split_front_matter(text)
     assert meta["title"]
     assert int(meta["teaching"]) >= 0 and int(meta["exercises"]) >= 0
+    if "backend" in meta:  # a page that runs Keras on another backend says so on the page
+        assert meta["backend"] in build_notebooks.BACKEND_NAMES, meta["backend"]
+        assert re.search(rf"KERAS_BACKEND.*{meta['backend']}", body), "the page must explain its backend"
     for block in ("questions", "objectives", "keypoints"):
         assert re.search(rf"^:+ {block}\s*$", body, re.M), f"no {block} block"
     challenges = len(re.findall(r"^:+ challenge\s*$", body, re.M))

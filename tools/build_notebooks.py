@@ -58,6 +58,8 @@ HEADINGS = {
     "solution": "Solution",
 }
 HIDDEN_DIVS = {"instructor"}
+#: Backends a page may ask for in its front matter (``backend: tensorflow``).
+BACKEND_NAMES = {"jax": "JAX", "tensorflow": "TensorFlow"}
 #: Tags that make nbval and nbclient (the benchmark) skip a cell.
 SKIP_TAGS = ["nbval-skip", "skip-execution"]
 
@@ -203,7 +205,8 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
             "edit the page, not the notebook.",
         ]
     writer.flush()
-    writer.code_cell(setup_source(url), [] if exercises else ["nbval-ignore-output"])
+    writer.code_cell(setup_source(url, page.meta.get("backend")),
+                     [] if exercises else ["nbval-ignore-output"])
     writer.add(page.body)
     writer.flush()
 
@@ -225,20 +228,32 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
     return notebook
 
 
-def setup_source(url: str) -> str:
-    """The generated first cell: install the helpers where missing (Colab), quiet TensorFlow."""
-    return (
-        "# Install the lesson's helpers where they are missing (e.g. on Colab).\n"
-        "try:\n"
-        "    import dlhelpers as dlh\n"
-        "except ImportError:\n"
-        f'    %pip install --quiet "dlhelpers @ git+{url}"\n'
-        "    import dlhelpers as dlh\n"
-        "# TensorFlow may print start-up messages here (e.g. that no GPU was found);\n"
-        "# they are harmless.\n"
-        "import keras\n"
-        "dlh.quiet_tensorflow()"
-    )
+def setup_source(url: str, backend: str | None = None) -> str:
+    """The generated first cell: install the helpers where missing (Colab), quiet TensorFlow.
+
+    Importing dlhelpers first also sets the lesson's Keras backend, JAX
+    (src/dlhelpers/backend.py), before anything imports Keras. A page whose
+    front matter says ``backend: tensorflow`` (the convolutional episodes,
+    where TensorFlow is faster on a CPU) asks for that backend first; an
+    outer KERAS_BACKEND still wins, so the tests can run a page on either.
+    """
+    lines = []
+    if backend:
+        lines += [
+            f"# This episode runs Keras on {BACKEND_NAMES[backend]}: see its first note.",
+            "import os",
+            f'os.environ.setdefault("KERAS_BACKEND", "{backend}")',
+        ]
+    return "\n".join(lines + [
+        "# Install the lesson's helpers where they are missing (e.g. on Colab).",
+        "# Importing them sets the lesson's Keras backend where nothing else did (episode 1).",
+        "try:",
+        "    import dlhelpers as dlh",
+        "except ImportError:",
+        f'    %pip install --quiet "dlhelpers @ git+{url}"',
+        "    import dlhelpers as dlh",
+        "dlh.quiet_tensorflow()",
+    ])
 
 
 def render(notebook) -> str:
