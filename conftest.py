@@ -6,13 +6,13 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "tools"))
-_user_backend = os.environ.get("KERAS_BACKEND")
 from check_site import serve  # noqa: E402  (a quiet file server on 127.0.0.1)
+from dlhelpers import backend  # noqa: E402
 
-# Importing dlhelpers (above) sets KERAS_BACKEND in this process. The kernels
-# nbval starts must not inherit it: each notebook picks its own backend (JAX,
-# or TensorFlow where its page says so), unless the user set one.
-if _user_backend is None:
+# Importing dlhelpers sets KERAS_BACKEND in this process. The kernels nbval
+# starts must not inherit it: each notebook picks its own backend (JAX, or
+# TensorFlow where its page says so), unless the user set one.
+if backend.user_backend() is None:
     os.environ.pop("KERAS_BACKEND", None)
 
 # The image episodes run on the generated stand-in in tests; kernels that

@@ -113,11 +113,9 @@ OTHER_BACKEND = {"02-keras.ipynb": "tensorflow", "bonus-2-digits-cnn.ipynb": "ja
 
 @pytest.mark.parametrize("notebook", sorted(OTHER_BACKEND))
 def test_a_notebook_passes_its_checks_on_the_other_backend(notebook, tmp_path):
-    import nbformat
+    import benchmark  # tools/benchmark.py
 
-    page_backend = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
-    first_cell = page_backend.cells[[c.cell_type for c in page_backend.cells].index("code")].source
-    lesson_backend = "tensorflow" if '"KERAS_BACKEND", "tensorflow"' in first_cell else "jax"
+    lesson_backend = benchmark.page_backend(ROOT / "notebooks" / notebook)
     other = OTHER_BACKEND[notebook]
     assert other != lesson_backend
     result = subprocess.run(

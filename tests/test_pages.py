@@ -12,6 +12,7 @@ from pyflakes.checker import Checker
 from pyflakes.messages import UndefinedName
 
 import build_notebooks  # tools/, on the path through conftest.py
+from dlhelpers import backend as backends
 import lesson
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ def test_page_has_carpentries_structure(page):
     assert meta["title"]
     assert int(meta["teaching"]) >= 0 and int(meta["exercises"]) >= 0
     if "backend" in meta:  # a page that runs Keras on another backend says so on the page
-        assert meta["backend"] in build_notebooks.BACKEND_NAMES, meta["backend"]
+        assert meta["backend"] in backends.NAMES, meta["backend"]
         assert re.search(rf"KERAS_BACKEND.*{meta['backend']}", body), "the page must explain its backend"
     for block in ("questions", "objectives", "keypoints"):
         assert re.search(rf"^:+ {block}\s*$", body, re.M), f"no {block} block"

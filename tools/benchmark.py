@@ -28,27 +28,23 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+import lesson  # tools/lesson.py (this folder): the reader of the pages
+from dlhelpers import backend as backends
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build"
-#: KERAS_BACKEND as the user set it, read before anything imports dlhelpers
-#: (which sets it to the lesson's backend in its own process).
-USER_BACKEND = os.environ.get("KERAS_BACKEND", "").strip()
 
 
-BACKENDS = {"jax": "JAX", "tensorflow": "TensorFlow"}
+def page_backend(notebook: Path) -> str:
+    """The backend a notebook's page asks for, else the lesson's (JAX)."""
+    page = lesson.EPISODES / f"{notebook.stem}.md"
+    chosen = lesson.parse(page).meta.get("backend") if page.exists() else None
+    return chosen or backends.LESSON_BACKEND
 
 
 def lesson_backend(notebook: Path) -> str:
-    """The backend a notebook runs on: KERAS_BACKEND if the user set it, else its page's,
-    else the lesson's."""
-    if USER_BACKEND:
-        return USER_BACKEND
-    sys.path.insert(0, str(ROOT / "tools"))
-    import lesson
-    from dlhelpers.backend import LESSON_BACKEND
-
-    page = ROOT / "episodes" / f"{notebook.stem}.md"
-    return lesson.parse(page).meta.get("backend", LESSON_BACKEND) if page.exists() else LESSON_BACKEND
+    """The backend a notebook runs on: KERAS_BACKEND if the user set it, else its page's."""
+    return backends.user_backend() or page_backend(notebook)
 
 
 def run_on(notebook: Path, backend: str, out: Path) -> dict:
@@ -140,9 +136,9 @@ def results_text(row: dict | None) -> str:
 
 def table(rows: list[dict]) -> str:
     """Markdown: per notebook, wall time and results on each backend, the lesson's in bold."""
-    names = list(BACKENDS)
-    lines = ["| notebook | " + " | ".join(f"{BACKENDS[b]} (s)" for b in names) + " | "
-             + " | ".join(f"results on {BACKENDS[b]}" for b in names)
+    names = list(backends.NAMES)
+    lines = ["| notebook | " + " | ".join(f"{backends.NAMES[b]} (s)" for b in names) + " | "
+             + " | ".join(f"results on {backends.NAMES[b]}" for b in names)
              + " | slowest cells on the lesson's backend (s) |",
              "|---|" + "---:|" * len(names) + "---|" * len(names) + "---|"]
     totals = dict.fromkeys(names, 0.0)
@@ -180,12 +176,12 @@ def main(argv: list[str]) -> int:
     rows = []
     for notebook in notebooks:
         backend = lesson_backend(notebook)
-        print(f"running {notebook.name} on {BACKENDS.get(backend, backend)} ...", flush=True)
+        print(f"running {notebook.name} on {backends.NAMES.get(backend, backend)} ...", flush=True)
         runs = {backend: run_on(notebook, backend, out)}
         if args.compare:
-            for other in BACKENDS:
+            for other in backends.NAMES:
                 if other != backend:
-                    print(f"running {notebook.name} on {BACKENDS[other]} ...", flush=True)
+                    print(f"running {notebook.name} on {backends.NAMES[other]} ...", flush=True)
                     runs[other] = run_on(notebook, other, out / "other-backend")
         rows.append({"notebook": notebook.name, "backend": backend, "runs": runs})
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

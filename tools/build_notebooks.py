@@ -37,6 +37,8 @@ from pathlib import Path
 
 import nbformat
 
+from dlhelpers import backend as backends
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import draw_figures  # noqa: E402  (tools/draw_figures.py: the concept diagrams)
 import generated  # noqa: E402  (tools/generated.py: write or check generated files)
@@ -58,8 +60,6 @@ HEADINGS = {
     "solution": "Solution",
 }
 HIDDEN_DIVS = {"instructor"}
-#: Backends a page may ask for in its front matter (``backend: tensorflow``).
-BACKEND_NAMES = {"jax": "JAX", "tensorflow": "TensorFlow"}
 #: Tags that make nbval and nbclient (the benchmark) skip a cell.
 SKIP_TAGS = ["nbval-skip", "skip-execution"]
 
@@ -240,7 +240,7 @@ def setup_source(url: str, backend: str | None = None) -> str:
     lines = []
     if backend:
         lines += [
-            f"# This episode runs Keras on {BACKEND_NAMES[backend]}: see its first note.",
+            f"# This episode runs Keras on {backends.NAMES[backend]}: see its first note.",
             "import os",
             f'os.environ.setdefault("KERAS_BACKEND", "{backend}")',
         ]

@@ -33,7 +33,11 @@ import sys
 
 #: The backend the lesson's pages and their printed numbers come from.
 LESSON_BACKEND = "jax"
+#: The backends a page may run on (front matter ``backend:``), by display name.
+NAMES = {"jax": "JAX", "tensorflow": "TensorFlow"}
 ENV = "KERAS_BACKEND"
+#: What :func:`choose_backend` wrote into KERAS_BACKEND in this process, if anything.
+_set_here: str | None = None
 
 
 def choose_backend() -> str | None:
@@ -46,8 +50,19 @@ def choose_backend() -> str | None:
         return None
     if importlib.util.find_spec(LESSON_BACKEND) is None:
         return None
-    os.environ[ENV] = LESSON_BACKEND
+    global _set_here
+    os.environ[ENV] = _set_here = LESSON_BACKEND
     return LESSON_BACKEND
+
+
+def user_backend() -> str | None:
+    """KERAS_BACKEND as the user set it, or None; not the value :func:`choose_backend` set.
+
+    Tools that start notebooks (the benchmark, the tests) use it: their
+    kernels must pick each page's own backend unless the user chose one.
+    """
+    value = os.environ.get(ENV, "").strip()
+    return value if value and value != _set_here else None
 
 
 def describe() -> str:
@@ -72,5 +87,5 @@ def why_not_lesson_backend() -> str | None:
     if os.environ.get(ENV, "").strip() == name:
         return f"{ENV}={name} is set"
     if importlib.util.find_spec(LESSON_BACKEND) is None:
-        return f"{LESSON_BACKEND} is not installed (`pip install -r requirements.txt` installs it)"
+        return f"{LESSON_BACKEND} is not installed"
     return "Keras was imported before dlhelpers"

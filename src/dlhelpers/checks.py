@@ -79,8 +79,8 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
             )
         elif pin and pin.split(".")[:2] != version.split(".")[:2]:
             warnings.append(f"{name} {version} differs from the tested {pin}; most things should still work.")
-    _report_backend(warnings)
-    _report_gpu(warnings)
+    described = _report_backend(warnings)
+    _report_gpu(described, warnings)
     graphviz = graphviz_problem()
     if graphviz is None:
         print("Graphviz        working (keras.utils.plot_model can draw models)")
@@ -120,21 +120,23 @@ def check_data(warnings: list[str]) -> list[str]:
     return problems
 
 
-def _report_backend(warnings: list[str]) -> None:
+def _report_backend(warnings: list[str]) -> str:
+    """Print the backend Keras runs on and its device; return that, e.g. ``jax on cpu``."""
     try:
         with _native_stderr_silenced():
             described = backend.describe()
             why = backend.why_not_lesson_backend()
     except Exception as exc:  # Keras missing or broken: reported above
         print(f"Keras backend   not usable: {type(exc).__name__}: {exc}")
-        return
+        return ""
     print(f"Keras backend   {described}" + ("" if why is None else f" (the lesson's is {backend.LESSON_BACKEND})"))
-    if why is not None and "not installed" not in why:
+    if why is not None and _installed(backend.LESSON_BACKEND):  # a missing JAX is warned of above
         warnings.append(f"Keras runs on {described.split()[0]}, not the lesson's {backend.LESSON_BACKEND}, "
                         f"because {why}; numbers will differ a little from the pages.")
+    return described
 
 
-def _report_gpu(warnings: list[str]) -> None:
+def _report_gpu(described: str, warnings: list[str]) -> None:
     try:
         with _native_stderr_silenced():  # TensorFlow's C++ start-up lines
             import tensorflow as tf
@@ -142,10 +144,6 @@ def _report_gpu(warnings: list[str]) -> None:
             tf_gpus = len(tf.config.list_physical_devices("GPU"))
     except Exception:  # TensorFlow missing or broken: reported above
         tf_gpus = 0
-    try:
-        described = backend.describe()
-    except Exception:
-        described = ""
     if described.startswith("jax"):
         if described.endswith("gpu"):
             print("GPU             found; Keras (on JAX) uses it automatically")
