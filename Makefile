@@ -1,4 +1,4 @@
-# Two commands for a fresh machine with Python 3.11 or 3.12:
+# Two commands for a fresh machine with Python 3.11 to 3.13:
 #   make lesson   set everything up, download the data, run every notebook, build the website
 #   make test     run the test suite: helper package, pages, every notebook re-executed,
 #                 the website built from those runs and checked in headless Chromium
@@ -13,39 +13,39 @@ lesson: setup
 	@# that do not need it still run, and one that does fails with the same message
 	@# (the table names it; the full message is in build/logs/).
 	-$(BIN)/python -m dlhelpers download
-	$(BIN)/python tools/benchmark.py
-	$(BIN)/python tools/build_site.py
+	$(BIN)/python -m tools.benchmark
+	$(BIN)/python -m tools.build_site
 
 test: setup
 	$(BIN)/python -m pytest
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	$(BIN)/python -m pip install --quiet -e ".[lesson,maintainer]"
 	touch $@
 
 # For maintainers: regenerate the notebooks (complete and exercise versions)
 # after editing a page in episodes/.
 notebooks: setup
-	$(BIN)/python tools/build_notebooks.py
+	$(BIN)/python -m tools.build_notebooks
 
 # For maintainers: redraw the concept diagrams, episodes/fig/*.svg, after
 # editing tools/draw_figures.py (the notebooks embed the same drawings).
 figures: setup
-	$(BIN)/python tools/draw_figures.py
-	$(BIN)/python tools/build_notebooks.py
+	$(BIN)/python -m tools.draw_figures
+	$(BIN)/python -m tools.build_notebooks
 
 # The website under build/site/, from the executed notebooks in build/notebooks/
 # (running any that are missing or out of date with their page).
 site: setup
-	$(BIN)/python tools/build_site.py
+	$(BIN)/python -m tools.build_site
 
 # The notebook step of `make lesson`, on both Keras backends: run and time every notebook
 # on JAX and on TensorFlow; print wall times and headline results side by side and each
 # notebook's three slowest cells (build/benchmark.md). The lesson's choice of backend
 # (src/dlhelpers/backend.py) rests on this table.
 benchmark: setup
-	$(BIN)/python tools/benchmark.py --compare
+	$(BIN)/python -m tools.benchmark --compare

@@ -1,19 +1,10 @@
 """Test settings shared by the unit tests and the notebook re-execution (nbval)."""
 
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "tools"))
-from check_site import serve  # noqa: E402  (a quiet file server on 127.0.0.1)
-from dlhelpers import backend  # noqa: E402
-
-# Importing dlhelpers sets KERAS_BACKEND in this process. The kernels nbval
-# starts must not inherit it: each notebook picks its own backend (JAX, or
-# TensorFlow where its page says so), unless the user set one.
-if backend.user_backend() is None:
-    os.environ.pop("KERAS_BACKEND", None)
+from tools.check_site import serve  # a quiet file server on 127.0.0.1
 
 # The image episodes run on the generated stand-in in tests; kernels that
 # nbval starts inherit this environment.
@@ -41,6 +32,15 @@ def http_server(tmp_path):
         yield folder, base.rstrip("/")
 
 
+# -- Two uses of nbval beyond its options --------------------------------------
+# nbval has no option for either, so both rest on its attributes, named here
+# once; tests/test_nbval_internals.py fails with a clear message when an nbval
+# release renames them.
+#: IPyNbFile.skip_compare: the output keys nbval does not compare.
+#: IPyNbFile.nb: the notebook being run; IPyNbCell.cell / .test_outputs: a cell and what it printed.
+NBVAL_ATTRIBUTES = {"IPyNbFile": ("skip_compare", "nb"), "IPyNbCell": ("cell", "test_outputs")}
+
+
 def _compare_text_not_html():
     """nbval: compare a DataFrame's text form; its HTML form is the same table."""
     from nbval.plugin import IPyNbFile
@@ -63,7 +63,8 @@ _compare_text_not_html()
 # Each complete notebook is written to build/notebooks/ as soon as its last
 # cell has run, before the site test (tests/test_site.py) needs it.
 
-EXECUTED = os.path.join(os.path.dirname(__file__), "build", "notebooks")
+# A test that runs a notebook under other settings keeps it elsewhere (DLHELPERS_NBVAL_KEEP).
+EXECUTED = os.environ.get("DLHELPERS_NBVAL_KEEP") or os.path.join(os.path.dirname(__file__), "build", "notebooks")
 
 
 def pytest_runtest_teardown(item, nextitem):
@@ -83,12 +84,14 @@ def _write_executed(notebook_file):
     path = str(notebook_file.fspath)
     if os.path.basename(os.path.dirname(path)) != "notebooks":
         return  # only the complete notebooks (not the exercise versions)
-    items = [i for i in notebook_file.session.items if i.parent is notebook_file]
+    from tools import lesson
+
+    ran = {i.cell.get("id"): i for i in notebook_file.session.items if i.parent is notebook_file}
     notebook = copy.deepcopy(notebook_file.nb)
-    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
     failed = False
-    for item, cell in zip(items, code_cells):
-        outputs = item.test_outputs
+    for cell_id, cell in lesson.cells_by_id(notebook).items():
+        item = ran.get(cell_id)
+        outputs = item.test_outputs if item is not None else None
         if outputs is None and "nbval-skip" not in cell.metadata.get("tags", []):
             failed = True  # a cell that should have run did not
         cell.outputs = [nbformat.from_dict(dict(o)) for o in outputs or []]

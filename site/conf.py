@@ -1,15 +1,10 @@
 """Sphinx settings for the lesson website; built by tools/build_site.py (`make site`).
 
 The sources Sphinx reads are generated under build/site-src/ from the lesson
-pages; edit the pages, not those files.
+pages; edit the pages, not those files. The settings that depend on the build
+(html_extra_path, the repository's address) come from tools/build_site.py as
+``-D`` options.
 """
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import build_notebooks  # noqa: E402
-import build_site  # noqa: E402
 
 project = "Introduction to deep learning with Keras"
 author = "The lesson's contributors"
@@ -24,9 +19,9 @@ extensions = [
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
 exclude_patterns = ["_extra"]
-# The notebooks the pages link to, copied as they are (a path relative to this
-# folder, where Sphinx looks for it, would miss the generated sources).
-html_extra_path = [str(build_site.SOURCE / "_extra")]
+# The notebooks the pages link to, copied as they are: set by the builder to
+# build/site-src/_extra (a path relative to this folder would miss it).
+html_extra_path = []
 
 html_theme = "sphinx_book_theme"
 html_title = project
@@ -35,7 +30,7 @@ html_css_files = ["lesson.css"]
 html_copy_source = False
 html_show_sourcelink = False
 html_theme_options = {
-    "repository_url": build_notebooks.repository_url(),
+    "repository_url": "",             # set by the builder, from pyproject.toml
     "use_repository_button": False,   # an icon link would be fine, but keep the page local
     "use_download_button": False,
     "use_fullscreen_button": False,

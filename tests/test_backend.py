@@ -10,65 +10,82 @@ from pathlib import Path
 
 import pytest
 
+import nbformat
+
 import dlhelpers
 from dlhelpers import backend
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def python(code: str, **env) -> str:
-    """Run ``code`` in a fresh Python process; return its last line of output."""
+def python_run(code: str, **env) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python process with ``env`` added (and no KERAS_BACKEND of ours)."""
     environment = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     environment.update({k: v for k, v in env.items() if v is not None})
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=environment, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip().splitlines()[-1]
+    return result
 
 
-def test_importing_dlhelpers_first_makes_keras_run_on_the_lessons_backend():
-    assert backend.LESSON_BACKEND == "jax"
-    assert python("import dlhelpers, keras; print(keras.backend.backend())") == "jax"
+def python(code: str, **env) -> str:
+    """Run ``code`` in a fresh Python process; return its last line of output."""
+    return python_run(code, **env).stdout.strip().splitlines()[-1]
 
 
-def test_a_backend_the_learner_set_wins():
-    code = "import dlhelpers, keras; print(keras.backend.backend())"
-    assert python(code, KERAS_BACKEND="tensorflow") == "tensorflow"
+def test_importing_dlhelpers_changes_no_environment_and_imports_no_framework():
+    code = ("import json, os, sys\n"
+            "before = dict(os.environ)\n"
+            "import dlhelpers\n"
+            "changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))\n"
+            "frameworks = sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules)\n"
+            "print(json.dumps([changed, frameworks]))")
+    assert json.loads(python(code)) == [[], []]
 
 
-def test_keras_imported_before_dlhelpers_keeps_its_own_choice():
-    code = "import keras, dlhelpers; print(keras.backend.backend())"
-    assert python(code) == "tensorflow"
+def test_use_backend_sets_the_pages_backend_before_keras_is_imported():
+    code = ("import os, dlhelpers as dlh\n"
+            "dlh.use_backend('jax')\n"
+            "import keras\n"
+            "print(os.environ['KERAS_BACKEND'], keras.backend.backend())")
+    out = python_run(code)
+    assert out.stdout.strip().splitlines()[-1] == "jax jax"
+    assert "Note:" not in out.stdout  # nothing to say when the page's backend is used
 
 
-def test_without_jax_the_choice_is_left_to_keras(monkeypatch):
-    monkeypatch.delenv("KERAS_BACKEND", raising=False)
-    monkeypatch.delitem(sys.modules, "keras", raising=False)
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "jax" else real_find_spec(name, *a))
-    assert backend.choose_backend() is None
-    assert "KERAS_BACKEND" not in os.environ
-    monkeypatch.setattr(importlib.util, "find_spec", real_find_spec)
-    assert backend.choose_backend() == "jax"
-    assert os.environ["KERAS_BACKEND"] == "jax"
+@pytest.mark.parametrize("setup, why", [
+    ("import dlhelpers as dlh\n", "KERAS_BACKEND=tensorflow is set in your environment"),
+    ("import keras, dlhelpers as dlh\n", "Keras was imported before this line"),
+])
+def test_another_backend_wins_and_is_named_once(setup, why):
+    """The learner's KERAS_BACKEND, or a Keras imported first (it defaults to TensorFlow)."""
+    env = {"KERAS_BACKEND": "tensorflow"} if "environment" in why else {}
+    code = setup + ("print('returned', dlh.use_backend('jax'))\n"
+                    "import keras\n"
+                    "print('running', keras.backend.backend())")
+    out = python_run(code, **env).stdout.splitlines()
+    notes = [line for line in out if line.startswith("Note:")]
+    assert notes == [f"Note: Keras runs on TensorFlow, not on this page's JAX, because {why}. "
+                     "The code works the same; trained models will print slightly different "
+                     "numbers from the page's."]
+    assert out[-2:] == ["returned tensorflow", "running tensorflow"]
 
 
-def test_check_names_the_backend_and_warns_when_it_is_not_the_lessons():
-    code = ("import dlhelpers.checks as c\n"
+def test_use_backend_rejects_an_unknown_name():
+    with pytest.raises(ValueError, match="unknown Keras backend 'jaxx'"):
+        dlhelpers.use_backend("jaxx")
+
+
+def test_check_names_the_backend_and_warns_when_it_is_not_the_pages():
+    code = ("import dlhelpers.checks as c, dlhelpers as dlh\n"
+            "dlh.use_backend('jax')\n"
             "problems, warnings = c.run_checks(show_data=False)\n"
             "import json; print(json.dumps(warnings))")
     on_tensorflow = json.loads(python(code, KERAS_BACKEND="tensorflow"))
-    assert any("not the lesson's jax, because KERAS_BACKEND=tensorflow is set" in w for w in on_tensorflow)
+    assert any("Keras runs on tensorflow, not the jax that use_backend asked for" in w
+               for w in on_tensorflow)
     on_jax = json.loads(python(code))
-    assert not any("lesson's jax" in w for w in on_jax)
-
-
-def test_set_seed_on_jax_does_not_import_tensorflow():
-    code = ("import sys, dlhelpers as dlh, keras\n"
-            "dlh.set_seed(1)\n"
-            "print(keras.backend.backend(), 'tensorflow' in sys.modules)")
-    assert python(code) == "jax False"
+    assert not any("use_backend asked for" in w for w in on_jax)
 
 
 # Train a small network with shuffled batches, dropout and a validation split,
@@ -77,6 +94,8 @@ TRAIN = """
 import hashlib, sys
 import numpy as np
 import dlhelpers as dlh
+
+dlh.use_backend(sys.argv[2])
 import keras
 
 dlh.set_seed(int(sys.argv[1]))
@@ -94,9 +113,9 @@ print(keras.backend.backend(), digest)
 @pytest.mark.parametrize("keras_backend", ["jax", "tensorflow"])
 def test_the_same_seed_trains_the_same_weights_in_two_fresh_processes(keras_backend):
     def train(seed):
-        result = subprocess.run([sys.executable, "-c", TRAIN, str(seed)], capture_output=True,
-                                text=True, timeout=300,
-                                env={**os.environ, "KERAS_BACKEND": keras_backend})
+        result = subprocess.run([sys.executable, "-c", TRAIN, str(seed), keras_backend],
+                                capture_output=True, text=True, timeout=300,
+                                env={k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"})
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout.split()
 
@@ -106,31 +125,48 @@ def test_the_same_seed_trains_the_same_weights_in_two_fresh_processes(keras_back
     assert other_seed != first  # the digest does depend on the seed
 
 
-# The notebooks run on their lesson backend in the nbval run; one dense and one
-# convolutional notebook also run on the other backend, with the same checks.
+# The notebooks run on their page's backend in the nbval run; one dense and one
+# convolutional notebook also run on the other backend, with the same checks,
+# and their first cell says so.
 OTHER_BACKEND = {"02-keras.ipynb": "tensorflow", "bonus-2-digits-cnn.ipynb": "jax"}
 
 
 @pytest.mark.parametrize("notebook", sorted(OTHER_BACKEND))
 def test_a_notebook_passes_its_checks_on_the_other_backend(notebook, tmp_path):
-    import benchmark  # tools/benchmark.py
+    from tools import benchmark, lesson
 
-    lesson_backend = benchmark.page_backend(ROOT / "notebooks" / notebook)
+    page_backend = benchmark.page_backend(ROOT / "notebooks" / notebook)
     other = OTHER_BACKEND[notebook]
-    assert other != lesson_backend
+    assert other != page_backend
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
          "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "sanitize.cfg"),
-         "-o", "addopts=", str(ROOT / "notebooks" / notebook)],
+         "-o", "addopts=", "-o", f"pythonpath={ROOT}", "--rootdir", str(ROOT),
+         str(ROOT / "notebooks" / notebook)],
         capture_output=True, text=True, cwd=tmp_path, timeout=900,
-        env={**os.environ, "KERAS_BACKEND": other})
+        env={**os.environ, "KERAS_BACKEND": other, "DLHELPERS_NBVAL_KEEP": str(tmp_path / "executed")})
     assert result.returncode == 0, result.stdout[-5000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+    executed = nbformat.read(tmp_path / "executed" / notebook, as_version=4)
+    block = lesson.parse(ROOT / "episodes" / notebook.replace(".ipynb", ".md")).code()[0][0]
+    first = lesson.cells_by_id(executed)[block.id]
+    assert "use_backend" in first.source
+    printed = "".join(o.get("text", "") for o in first.outputs)
+    shown = {"jax": "JAX", "tensorflow": "TensorFlow"}
+    assert printed.startswith(f"Note: Keras runs on {shown[other]}, not on this page's "
+                              f"{shown[page_backend]}, because KERAS_BACKEND={other} is set"), printed
+    assert printed.count("Note:") == 1
 
 
-def test_the_lesson_backend_is_named_in_one_place():
-    """Episode 1's callout, requirements.txt and the helper agree with backend.py."""
-    page = (ROOT / "episodes" / "01-introduction.md").read_text()
-    assert f"`KERAS_BACKEND` to `{dlhelpers.LESSON_BACKEND}`" in page
-    requirements = (ROOT / "requirements.txt").read_text()
-    assert f"\n{dlhelpers.LESSON_BACKEND}==" in requirements
+def test_every_page_sets_its_backend_in_its_first_code_block():
+    """One visible line, before anything imports Keras; the conv pages on TensorFlow."""
+    from tools import lesson
+
+    for page in lesson.episodes():
+        first = page.code()[0][0]
+        assert page.backend in backend.NAMES, f"{page.name}: first block must call dlh.use_backend"
+        assert "import keras" not in first.source
+        assert first.output is None, f"{page.name}: the backend block's output is not checked"
+        convolutional = any("Conv2D" in code.source or "keras.applications" in code.source
+                            for code, _ in page.code())
+        assert page.backend == ("tensorflow" if convolutional else "jax"), page.name

@@ -25,6 +25,7 @@ import pytest
 import dlhelpers as dlh
 from dlhelpers import cache as dcache
 from dlhelpers import cli, mirror, standin, validate
+from tools.check_site import in_background
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ["DLHELPERS_DATA"]) if os.environ.get("DLHELPERS_DATA") else None
@@ -56,7 +57,7 @@ def answering(respond):
         def log_message(self, *args):
             pass
 
-    with mirror.in_background(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as address:
+    with in_background(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as address:
         yield address
 
 
@@ -128,7 +129,7 @@ def test_weight_structures_are_those_keras_builds_and_a_densenet_file_loads(cach
     densenet = keras.applications.DenseNet121(include_top=False, weights=None)
     assert validate.layout_digest(validate.model_layout(densenet)) == validate.WEIGHT_STRUCTURES["densenet121"]
     path = cache_with("densenet121")
-    standin.write_keras_h5_weights(densenet, path)
+    write_keras_h5_weights(densenet, path)
     assert dlh.pretrained_weights("densenet121") == path
     loaded = keras.applications.DenseNet121(include_top=False, weights=str(path))
     np.testing.assert_array_equal(loaded.layers[2].weights[0].numpy(), densenet.layers[2].weights[0].numpy())
@@ -463,7 +464,7 @@ def test_interrupted_download_is_reported_by_check_and_removed_by_download(lesso
 def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypatch, capsys):
     (lesson_cache / "dollar_street_10").mkdir()
     (lesson_cache / "dollar_street_10" / "test_labels.npy").write_bytes(PORTAL)  # not valid: not served
-    with mirror.running() as address:
+    with in_background(mirror.make_server("127.0.0.1", 0)) as address:
         assert address.startswith("http://127.0.0.1:")
         learner = tmp_path / "learner"
         monkeypatch.setenv("DLHELPERS_DATA", str(learner))
@@ -623,3 +624,27 @@ def test_digits_standin_has_the_mnist_layout(monkeypatch):
     assert len(digits.train_images) + len(digits.val_images) == 1797
     assert digits.train_images.max() == 255 and digits.train_images[:, :2].max() == 0  # padded
     assert set(digits.val_labels) == set(range(10))
+
+
+def write_keras_h5_weights(model, path: Path) -> Path:
+    """Write ``model``'s weights in the ``.h5`` layout of Keras's ImageNet weight files.
+
+    Stands in for weight files these machines cannot download (DenseNet121):
+    one group per layer with a ``weight_names`` attribute, as the files on
+    Keras's storage have, so that ``keras.applications`` loads it by the
+    same code as the real file.
+    """
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "w") as file:
+        file.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+        file.attrs["backend"] = b"tensorflow"
+        file.attrs["keras_version"] = b"2.1.6"
+        for layer in model.layers:
+            group = file.create_group(layer.name)
+            names = [f"{layer.name}/{weight.name}:0" for weight in layer.weights]
+            group.attrs["weight_names"] = [name.encode() for name in names]
+            for name, weight in zip(names, layer.weights):
+                group.create_dataset(name, data=np.asarray(weight.numpy()))
+    return Path(path)

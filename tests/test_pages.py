@@ -11,9 +11,7 @@ import pytest
 from pyflakes.checker import Checker
 from pyflakes.messages import UndefinedName
 
-import build_notebooks  # tools/, on the path through conftest.py
-from dlhelpers import backend as backends
-import lesson
+from tools import build_notebooks, draw_figures, lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,25 +23,51 @@ def test_there_are_pages():
 
 
 def test_committed_notebooks_match_their_pages():
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_notebooks.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "tools.build_notebooks", "--check"],
+                            capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_page_has_carpentries_structure(page):
-    text = page.read_text()
-    meta, body, _ = lesson.split_front_matter(text)
-    assert meta["title"]
-    assert int(meta["teaching"]) >= 0 and int(meta["exercises"]) >= 0
-    if "backend" in meta:  # a page that runs Keras on another backend says so on the page
-        assert meta["backend"] in backends.NAMES, meta["backend"]
-        assert re.search(rf"KERAS_BACKEND.*{meta['backend']}", body), "the page must explain its backend"
+    parsed = lesson.parse(page)
+    assert parsed.meta["title"]
+    assert int(parsed.meta["teaching"]) >= 0 and int(parsed.meta["exercises"]) >= 0
     for block in ("questions", "objectives", "keypoints"):
-        assert re.search(rf"^:+ {block}\s*$", body, re.M), f"no {block} block"
-    challenges = len(re.findall(r"^:+ challenge\s*$", body, re.M))
-    solutions = len(re.findall(r"^:+ solution\s*$", body, re.M))
-    assert challenges >= 1 and solutions >= challenges
+        assert len(parsed.divs(block)) == 1, f"one {block} block"
+    challenges = parsed.divs("challenge")
+    assert challenges, "no challenge"
+    for challenge in challenges:
+        assert any(isinstance(c, lesson.Div) and c.kind == "solution" for c in challenge.children), \
+            f"{page.name}:{challenge.line}: a challenge without a solution"
+
+
+def test_every_page_is_listed_once_in_config():
+    """config.yaml lists every page under episodes/ once, and nothing else."""
+    listed = [p.name for p in lesson.page_paths()]
+    assert sorted(listed) == sorted(p.name for p in (ROOT / "episodes").glob("*.md"))
+    assert len(set(listed)) == len(listed)
+    assert [p.path.name for p in lesson.episodes() if p.bonus] == lesson.config()["bonus"]
+    for key in ("learners", "instructors"):
+        assert all(path.is_file() for path in lesson.extra_pages(key)), key
+
+
+def test_parser_counts_challenges_in_either_spelling(tmp_path):
+    text = ('---\ntitle: "x"\n---\n\n::: challenge\nA\n::: solution\nB\n:::\n:::\n\n'
+            '::::: {.challenge}\nC\n::: {.solution}\nD\n:::\n:::::\n')
+    assert len(lesson.parse(tmp_path / "x.md", text).divs("challenge")) == 2
+
+
+def test_every_code_block_has_a_unique_id_carried_by_its_cell():
+    for page in lesson.episodes():
+        ids = [code.id for code, _ in page.code()]
+        assert len(set(ids)) == len(ids), page.name
+        notebook = nbformat.read(build_notebooks.notebook_path(page), as_version=4)
+        cells = lesson.cells_by_id(notebook)
+        for code, divs in page.code():
+            if "instructor" not in divs:
+                assert cells[code.id].source == code.source, f"{page.name}:{code.line}"
+        assert lesson.SETUP_ID in cells
 
 
 SAMPLE = '''---
@@ -108,7 +132,8 @@ def test_generator_turns_output_blocks_into_checked_outputs(tmp_path):
     cells = build_notebooks.build(page).cells
     code = [c for c in cells if c.cell_type == "code"]
     setup, value, printed, varies, solution, skipped = code
-    assert "nbval-ignore-output" in setup.metadata["tags"]
+    assert "nbval-ignore-output" in setup.metadata["tags"] and setup.id == lesson.SETUP_ID
+    assert "KERAS_BACKEND" not in setup.source and "use_backend" not in setup.source
     assert value.outputs[0].output_type == "execute_result"
     assert value.outputs[0].data["text/plain"] == "6"
     assert "tags" not in value.metadata  # checked by nbval
@@ -207,13 +232,10 @@ def test_exercise_notebook_has_no_solutions(page):
 
 # -- concept diagrams ---------------------------------------------------------
 
-import draw_figures  # noqa: E402  (tools/, on the path through conftest.py)
-
-
 def test_committed_diagrams_match_their_drawing():
     """episodes/fig/*.svg are exactly what tools/draw_figures.py draws (run it after a change)."""
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "draw_figures.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "tools.draw_figures", "--check"],
+                            capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -268,7 +290,7 @@ def schedule_rows() -> dict[str, tuple[int, int]]:
 
 def test_instructor_schedule_matches_the_pages_minutes():
     rows = schedule_rows()
-    episodes = [p for p in lesson.episodes() if not p.name.startswith("bonus")]
+    episodes = lesson.episodes(bonus=False)
     for number, page in enumerate(episodes, start=1):
         row = [minutes for name, minutes in rows.items() if name.startswith(f"{number} ")]
         assert row == [page.minutes()], f"episode {number}: notes say {row}, page says {page.minutes()}"
@@ -278,5 +300,5 @@ def test_instructor_schedule_matches_the_pages_minutes():
 
 def test_schedule_fits_a_two_day_workshop():
     """Two days of about six hours of teaching each, besides breaks: 8 to 12 hours in all."""
-    minutes = sum(sum(p.minutes()) for p in lesson.episodes() if not p.name.startswith("bonus"))
+    minutes = sum(sum(p.minutes()) for p in lesson.episodes(bonus=False))
     assert 8 * 60 <= minutes <= 12 * 60, f"{minutes / 60:.1f} hours"

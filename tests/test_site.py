@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import build_site  # tools/, on the path through conftest.py
-import check_site
+from tools import build_site, check_site
 
 
 @pytest.fixture(scope="session")

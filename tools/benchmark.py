@@ -1,14 +1,15 @@
 """Execute every notebook in order and print one table of times and results.
 
-    python tools/benchmark.py [--compare] [--out DIR] [notebooks/02-*.ipynb ...]
+    python -m tools.benchmark [--compare] [--out DIR] [notebooks/02-*.ipynb ...]
 
-Each notebook runs on the Keras backend the lesson gives it (JAX, or the one
-its page's front matter names; see src/dlhelpers/backend.py). ``--compare``
-(``make benchmark``) also runs it on the other backend, so the table shows
-both side by side: that measurement is what the lesson's choice rests on.
+Each notebook runs on the Keras backend its page sets (``dlh.use_backend``
+in its first cell), unless ``KERAS_BACKEND`` is set here: then on that one.
+``--compare`` (``make benchmark``) also runs it on the other backend, so the
+table shows both side by side: that measurement is what the lesson's choice
+rests on. Notebooks are executed by tools/execute.py.
 
 Each notebook reports its headline results through ``dlh.report``; they are
-collected here, so nothing is scraped from outputs. The executed notebooks,
+collected there, so nothing is scraped from outputs. The executed notebooks,
 and the table as Markdown and JSON, are written to ``build/`` (git-ignored);
 the other backend's runs go to ``build/other-backend/``.
 """
@@ -20,107 +21,19 @@ import json
 import os
 import platform
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from dlhelpers.backend import NAMES  # the backends a page may set, by display name
+from tools import execute, lesson
 
-import lesson  # tools/lesson.py (this folder): the reader of the pages
-from dlhelpers import backend as backends
-
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "build"
+ROOT = lesson.ROOT
+OUT = execute.OUT
 
 
 def page_backend(notebook: Path) -> str:
-    """The backend a notebook's page asks for, else the lesson's (JAX)."""
+    """The backend a notebook's page sets in its first block (TensorFlow, Keras's default, if none)."""
     page = lesson.EPISODES / f"{notebook.stem}.md"
-    chosen = lesson.parse(page).meta.get("backend") if page.exists() else None
-    return chosen or backends.LESSON_BACKEND
-
-
-def lesson_backend(notebook: Path) -> str:
-    """The backend a notebook runs on: KERAS_BACKEND if the user set it, else its page's."""
-    return backends.user_backend() or page_backend(notebook)
-
-
-def run_on(notebook: Path, backend: str, out: Path) -> dict:
-    """Execute a notebook with KERAS_BACKEND set to ``backend``."""
-    saved = os.environ.get("KERAS_BACKEND")
-    os.environ["KERAS_BACKEND"] = backend
-    try:
-        return run(notebook, out)
-    finally:
-        if saved is None:
-            del os.environ["KERAS_BACKEND"]
-        else:
-            os.environ["KERAS_BACKEND"] = saved
-
-
-def run(notebook: Path, out: Path = OUT) -> dict:
-    """Execute one notebook; its kernel's stderr (TensorFlow's C++ lines, Jupyter's
-    warnings) goes to OUT/logs/NAME.log instead of the terminal."""
-    nb = nbformat.read(notebook, as_version=4)
-    (out / "logs").mkdir(parents=True, exist_ok=True)
-    log = out / "logs" / f"{notebook.stem}.log"
-    with tempfile.NamedTemporaryFile("r", suffix=".jsonl", delete=False) as results, \
-            open(log, "w") as kernel_stderr:
-        os.environ["DLHELPERS_RESULTS"] = results.name
-        start = time.perf_counter()
-        error = None
-        try:
-            NotebookClient(nb, timeout=1800, kernel_name="python3",
-                           resources={"metadata": {"path": str(notebook.parent)}}
-                           ).execute(stderr=kernel_stderr, stdout=kernel_stderr)
-        except CellExecutionError as exc:  # report and go on with the next notebook
-            error = failure_summary(exc.ename, exc.evalue, log)
-            kernel_stderr.write(f"\n{exc}\n")
-        except Exception as exc:  # the kernel died, a timeout, ...
-            error = failure_summary(type(exc).__name__, str(exc), log)
-            kernel_stderr.write(f"\n{exc}\n")
-        seconds = time.perf_counter() - start
-        reported = [json.loads(line) for line in Path(results.name).read_text().splitlines()]
-    os.unlink(results.name)
-    (out / "notebooks").mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out / "notebooks" / notebook.name)
-    return {"notebook": notebook.name, "seconds": round(seconds, 1),
-            "results": {r["name"]: r["value"] for r in reported}, "error": error,
-            "slowest": slowest_cells(nb)}
-
-
-def slowest_cells(nb, count: int = 3) -> list[dict]:
-    """The ``count`` code cells that took longest, from the timings nbclient records.
-
-    Each is ``{"cell": N, "seconds": S, "code": first line}``, N counting code
-    cells from 1 as Jupyter's execution counts do.
-    """
-    from datetime import datetime
-
-    timed = []
-    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
-    for number, cell in enumerate(code_cells, start=1):
-        stamps = cell.metadata.get("execution", {})
-        if "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
-            begin, end = (datetime.fromisoformat(stamps[key].replace("Z", "+00:00"))
-                          for key in ("iopub.execute_input", "shell.execute_reply"))
-            first = next((line for line in cell.source.splitlines() if line.strip()), "")
-            timed.append({"cell": number, "seconds": round((end - begin).total_seconds(), 1),
-                          "code": first.strip()[:60]})
-    return sorted(timed, key=lambda t: -t["seconds"])[:count]
-
-
-def failure_summary(ename: str, evalue: str, log: Path) -> str:
-    """One line saying what failed (the error's first line) and where the full message is."""
-    lines = [line for line in str(evalue).strip().splitlines() if line.strip()]
-    first = lines[0] if lines else ""
-    return f"{ename}: {first[:200]} (full message: {_shown(log)})"
-
-
-def _shown(path: Path) -> str:
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    return (lesson.parse(page).backend if page.exists() else None) or "tensorflow"
 
 
 def results_text(row: dict | None) -> str:
@@ -136,9 +49,9 @@ def results_text(row: dict | None) -> str:
 
 def table(rows: list[dict]) -> str:
     """Markdown: per notebook, wall time and results on each backend, the lesson's in bold."""
-    names = list(backends.NAMES)
-    lines = ["| notebook | " + " | ".join(f"{backends.NAMES[b]} (s)" for b in names) + " | "
-             + " | ".join(f"results on {backends.NAMES[b]}" for b in names)
+    names = list(NAMES)
+    lines = ["| notebook | " + " | ".join(f"{NAMES[b]} (s)" for b in names) + " | "
+             + " | ".join(f"results on {NAMES[b]}" for b in names)
              + " | slowest cells on the lesson's backend (s) |",
              "|---|" + "---:|" * len(names) + "---|" * len(names) + "---|"]
     totals = dict.fromkeys(names, 0.0)
@@ -172,17 +85,19 @@ def main(argv: list[str]) -> int:
                         help="also run each notebook on the other backend, side by side")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = [p.resolve() for p in args.notebooks] or [
+        ROOT / "notebooks" / f"{path.stem}.ipynb" for path in lesson.page_paths()]
     rows = []
+    chosen = os.environ.get("KERAS_BACKEND", "").strip() or None
     for notebook in notebooks:
-        backend = lesson_backend(notebook)
-        print(f"running {notebook.name} on {backends.NAMES.get(backend, backend)} ...", flush=True)
-        runs = {backend: run_on(notebook, backend, out)}
+        backend = chosen or page_backend(notebook)
+        print(f"running {notebook.name} on {NAMES.get(backend, backend)} ...", flush=True)
+        runs = {backend: execute.run(notebook, out, backend=chosen)}
         if args.compare:
-            for other in backends.NAMES:
+            for other in NAMES:
                 if other != backend:
-                    print(f"running {notebook.name} on {backends.NAMES[other]} ...", flush=True)
-                    runs[other] = run_on(notebook, other, out / "other-backend")
+                    print(f"running {notebook.name} on {NAMES[other]} ...", flush=True)
+                    runs[other] = execute.run(notebook, out / "other-backend", backend=other)
         rows.append({"notebook": notebook.name, "backend": backend, "runs": runs})
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     from dlhelpers.datasets import use_standin
@@ -194,7 +109,7 @@ def main(argv: list[str]) -> int:
     (out / "benchmark.md").write_text(text)
     (out / "benchmark.json").write_text(json.dumps(rows, indent=1) + "\n")
     print("\n" + text)
-    print(f"Executed notebooks, logs and this table are in {_shown(out)}/.")
+    print(f"Executed notebooks, logs and this table are in {execute.shown(out)}/.")
     return 1 if any(r["error"] for row in rows for r in row["runs"].values()) else 0
 
 

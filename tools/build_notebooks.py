@@ -1,12 +1,15 @@
 """Generate each page's two notebooks from the lesson page (the one source).
 
-    python tools/build_notebooks.py            # write notebooks/ and notebooks/exercises/
-    python tools/build_notebooks.py --check    # exit 1 if any notebook is stale
+    python -m tools.build_notebooks            # write notebooks/ and notebooks/exercises/
+    python -m tools.build_notebooks --check    # exit 1 if any notebook is stale
 
 The page format is read by tools/lesson.py; this module walks its tree.
 
 The complete notebook, notebooks/NN-name.ipynb (re-executed by nbval):
-- Every ```python block of a page becomes a code cell, in order.
+- A generated first cell installs the helpers where they are missing (Colab);
+  it changes nothing else.
+- Every ```python block of a page becomes a code cell, in order, whose id is
+  the block's id (tools/lesson.py), so executed outputs are found by id.
 - An ```output block right after it becomes that cell's stored output, which
   nbval compares when the test suite re-executes the notebook. The output is
   the value of the cell's last expression when the cell ends in one, else what
@@ -30,19 +33,14 @@ outputs; nbval runs it top to bottom without comparing outputs.
 from __future__ import annotations
 
 import argparse
-import ast
+import hashlib
 import sys
 import tomllib
 from pathlib import Path
 
 import nbformat
 
-from dlhelpers import backend as backends
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import draw_figures  # noqa: E402  (tools/draw_figures.py: the concept diagrams)
-import generated  # noqa: E402  (tools/generated.py: write or check generated files)
-import lesson  # noqa: E402  (tools/lesson.py: the one reader of the page format)
+from tools import draw_figures, generated, lesson
 
 ROOT = lesson.ROOT
 NOTEBOOKS = ROOT / "notebooks"
@@ -50,16 +48,6 @@ EXERCISES = NOTEBOOKS / "exercises"
 #: What an exercise notebook has where the solution was.
 ANSWER_CELL = "# Your answer here\n"
 
-HEADINGS = {
-    "questions": "Questions",
-    "objectives": "Objectives",
-    "keypoints": "Key points",
-    "challenge": "Challenge",
-    "discussion": "Discussion",
-    "callout": "Note",
-    "solution": "Solution",
-}
-HIDDEN_DIVS = {"instructor"}
 #: Tags that make nbval and nbclient (the benchmark) skip a cell.
 SKIP_TAGS = ["nbval-skip", "skip-execution"]
 
@@ -70,17 +58,6 @@ def repository_url() -> str:
         return tomllib.load(file)["project"]["urls"]["Repository"].rstrip("/")
 
 
-def ends_in_expression(code: str) -> bool:
-    """Whether a cell's output is the value of its last expression (not printed text)."""
-    tree = ast.parse(code)
-    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
-        return False
-    value = tree.body[-1].value
-    if isinstance(value, ast.Call) and getattr(value.func, "id", None) in ("print", "display"):
-        return False
-    return not code.rstrip().endswith(";")
-
-
 class NotebookWriter:
     """Walks a page's tree and collects notebook cells."""
 
@@ -88,16 +65,22 @@ class NotebookWriter:
         self.exercises = exercises
         self.cells: list = []
         self.markdown: list[str] = []
+        self.answers = 0
 
     def flush(self) -> None:
         text = "\n".join(self.markdown).strip("\n")
         self.markdown = []
         if text.strip():
-            self.cells.append(nbformat.v4.new_markdown_cell(text))
+            # An id from the text: editing one cell leaves the others' ids alone.
+            digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+            cell_id = f"m{digest}"
+            while any(c.id == cell_id for c in self.cells):
+                cell_id += "x"
+            self.cells.append(nbformat.v4.new_markdown_cell(text, id=cell_id))
 
-    def code_cell(self, source: str, tags: list[str]):
+    def code_cell(self, source: str, tags: list[str], cell_id: str):
         self.flush()
-        cell = nbformat.v4.new_code_cell(source)
+        cell = nbformat.v4.new_code_cell(source, id=cell_id)
         if tags:
             cell.metadata["tags"] = tags
         self.cells.append(cell)
@@ -107,12 +90,12 @@ class NotebookWriter:
         skip = node.kind == "no-test"
         if self.exercises:
             # Learners run it; nothing is stored or compared.
-            self.code_cell(node.source, SKIP_TAGS.copy() if skip else [])
+            self.code_cell(node.source, SKIP_TAGS.copy() if skip else [], node.id)
             return
         tags = SKIP_TAGS.copy() if skip else ["nbval-ignore-output"]
         if "solution" in divs:
             tags.append("solution")
-        cell = self.code_cell(node.source, tags)
+        cell = self.code_cell(node.source, tags, node.id)
         if node.checked:
             tags.remove("nbval-ignore-output")
             if not tags:
@@ -125,14 +108,15 @@ class NotebookWriter:
                 self.markdown.extend(embed_diagrams(line) for line in node.lines)
             elif isinstance(node, lesson.Code):
                 self.add_code(node, divs)
-            elif node.kind in HIDDEN_DIVS:
+            elif not lesson.BLOCKS[node.kind].in_notebooks:
                 self.flush()
             elif self.exercises and node.kind == "solution":
                 self.flush()
-                self.code_cell(ANSWER_CELL, ["answer"])
+                self.answers += 1
+                self.code_cell(ANSWER_CELL, ["answer"], f"answer-{self.answers}")
             else:
                 self.flush()
-                label = HEADINGS.get(node.kind, node.kind.capitalize())
+                label = lesson.BLOCKS[node.kind].title
                 level = "####" if node.kind == "solution" else "###"
                 if node.title and node.title.lower() != label.lower():
                     label = f"{label}: {node.title}"
@@ -160,7 +144,7 @@ def embed_diagrams(line: str) -> str:
 def stored_output(node: lesson.Code):
     """The output nbval compares: the last expression's value, else what the cell prints."""
     text = node.output.rstrip("\n")
-    if ends_in_expression(node.source):
+    if lesson.shows_value(node.source):
         return nbformat.v4.new_output("execute_result", data={"text/plain": text},
                                       execution_count=None)
     return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
@@ -205,14 +189,13 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
             "edit the page, not the notebook.",
         ]
     writer.flush()
-    writer.code_cell(setup_source(url, page.meta.get("backend")),
-                     [] if exercises else ["nbval-ignore-output"])
+    writer.code_cell(setup_source(url), [] if exercises else ["nbval-ignore-output"],
+                     lesson.SETUP_ID)
     writer.add(page.body)
     writer.flush()
 
     count = 0
-    for number, cell in enumerate(writer.cells):
-        cell.id = f"c{number:03d}"
+    for cell in writer.cells:
         if cell.cell_type == "code" and not exercises:
             # Numbered as after "Restart & Run All"; nbval needs the numbers.
             count += 1
@@ -228,31 +211,18 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
     return notebook
 
 
-def setup_source(url: str, backend: str | None = None) -> str:
-    """The generated first cell: install the helpers where missing (Colab), quiet TensorFlow.
+def setup_source(url: str) -> str:
+    """The generated first cell: install the helpers where they are missing (e.g. on Colab).
 
-    Importing dlhelpers first also sets the lesson's Keras backend, JAX
-    (src/dlhelpers/backend.py), before anything imports Keras. A page whose
-    front matter says ``backend: tensorflow`` (the convolutional episodes,
-    where TensorFlow is faster on a CPU) asks for that backend first; an
-    outer KERAS_BACKEND still wins, so the tests can run a page on either.
+    It sets nothing: the page's own first block imports the helpers and sets
+    the Keras backend where learners read it (``dlh.use_backend(...)``).
     """
-    lines = []
-    if backend:
-        lines += [
-            f"# This episode runs Keras on {backends.NAMES[backend]}: see its first note.",
-            "import os",
-            f'os.environ.setdefault("KERAS_BACKEND", "{backend}")',
-        ]
-    return "\n".join(lines + [
+    return "\n".join([
         "# Install the lesson's helpers where they are missing (e.g. on Colab).",
-        "# Importing them sets the lesson's Keras backend where nothing else did (episode 1).",
         "try:",
-        "    import dlhelpers as dlh",
+        "    import dlhelpers",
         "except ImportError:",
         f'    %pip install --quiet "dlhelpers @ git+{url}"',
-        "    import dlhelpers as dlh",
-        "dlh.quiet_tensorflow()",
     ])
 
 
@@ -277,7 +247,7 @@ def main(argv=None) -> int:
     existing = [nb for folder in (NOTEBOOKS, EXERCISES) for nb in folder.glob("*.ipynb")]
     return generated.sync(wanted, existing, args.check, stale="out of date with its page",
                           orphan="no page generates",
-                          fix="Run `python tools/build_notebooks.py` and commit the notebooks.")
+                          fix="Run `python -m tools.build_notebooks` and commit the notebooks.")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Build the lesson website: every page with its code, outputs and figures.
 
-    python tools/build_site.py          # build/site/index.html
+    python -m tools.build_site          # build/site/index.html
 
 The pages (``episodes/*.md``, ``setup.md``, ``instructors/*.md``) are read by
 ``tools/lesson.py``, the one reader of their format, and written out as MyST
@@ -8,7 +8,10 @@ markdown under ``build/site-src/``; Sphinx (``site/conf.py``) turns that into
 HTML under ``build/site/``. Outputs and figures come from the executed
 notebooks in ``build/notebooks/``: the test suite writes them as nbval
 executes the notebooks, ``make lesson`` as it runs them. An executed notebook
-that is missing, or whose code differs from its page, is executed here first.
+that is missing, or whose code differs from its page, is executed here first
+(tools/execute.py). Sphinx gets the settings that depend on this build
+(where the notebooks are, the repository's address) as ``-D`` options, so
+``site/conf.py`` imports nothing of the tools.
 
 Everything the site loads is local: maths is typeset by a MathJax copy that
 ships with a Python package, and there are no remote fonts or badges.
@@ -30,9 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_notebooks  # noqa: E402
-import lesson  # noqa: E402
+from tools import build_notebooks, execute, lesson
 
 ROOT = lesson.ROOT
 BUILD = ROOT / "build"
@@ -42,23 +43,6 @@ SITE = BUILD / "site"
 CONF = ROOT / "site"
 #: Written beside the site for its browser test: what each page must show.
 MANIFEST = BUILD / "site-manifest.json"
-
-#: How each div kind is shown: (admonition class, default title); challenges
-#: and solutions are sphinx-exercise's exercise and solution directives.
-ADMONITIONS = {
-    "questions": ("questions", "Questions"),
-    "objectives": ("objectives", "Objectives"),
-    "keypoints": ("keypoints", "Key points"),
-    "callout": ("note", "Note"),
-    "discussion": ("discussion", "Discussion"),
-    "hint": ("hint", "Hint"),
-    "caution": ("caution", "Caution"),
-    "testimonial": ("testimonial", "Testimonial"),
-    "instructor": ("instructor dropdown", "Instructor note"),
-    "solution": ("solution dropdown", "Solution"),
-}
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
 
 class SiteError(Exception):
     """The site cannot be built as the pages stand; the message says why and what to do."""
@@ -73,20 +57,19 @@ class SitePage:
 
 
 def site_pages() -> list[SitePage]:
-    """The site's pages after the index, in reading order (previous/next follow it)."""
-    pages = [SitePage(lesson.parse(ROOT / "setup.md"), "setup", "setup")]
+    """The site's pages after the index, in config.yaml's order (previous/next follow it)."""
+    pages = [SitePage(lesson.parse(path), path.stem, "setup") for path in lesson.extra_pages("learners")]
     for page in lesson.episodes():
-        kind = "bonus" if page.name.startswith("bonus") else "episode"
-        pages.append(SitePage(page, page.name, kind))
-    for path in sorted((ROOT / "instructors").glob("*.md")):
+        pages.append(SitePage(page, page.name, "bonus" if page.bonus else "episode"))
+    for path in lesson.extra_pages("instructors"):
         pages.append(SitePage(lesson.parse(path), path.stem, "instructor"))
     return pages
 
 
 # -- executed notebooks ------------------------------------------------------
 
-def code_sources(notebook) -> list[str]:
-    return [c.source for c in notebook.cells if c.cell_type == "code"]
+def code_sources(notebook) -> dict[str, str]:
+    return {cell_id: cell.source for cell_id, cell in lesson.cells_by_id(notebook).items()}
 
 
 def executed_notebook(page: lesson.Page):
@@ -100,10 +83,8 @@ def executed_notebook(page: lesson.Page):
         print(f"{path.relative_to(ROOT)} is out of date with its page; executing it again")
     else:
         print(f"{path.relative_to(ROOT)} is missing; executing it")
-    import benchmark  # tools/benchmark.py: runs a notebook, writes it to build/notebooks
-
     source = build_notebooks.notebook_path(page)
-    row = benchmark.run_on(source, benchmark.lesson_backend(source), benchmark.OUT)
+    row = execute.run(source, EXECUTED.parent)
     if row["error"]:
         raise SiteError(f"{source.relative_to(ROOT)} failed ({row['error']}); "
                          "the site needs every notebook to run. Fix it and build again.")
@@ -127,19 +108,13 @@ def directive(name: str, argument: str, body: str, **options: str) -> str:
     return "\n".join(lines + [marks]) + "\n"
 
 
-def quiet(source: str) -> bool:
-    """Jupyter shows no value for a cell whose last line ends in ';'."""
-    return source.rstrip().endswith(";")
-
-
 class PageWriter:
     """Writes one page as MyST markdown, with its outputs and figures."""
 
     def __init__(self, page: lesson.Page, notebook, figures: Path):
         self.page = page
         self.figures = figures
-        self.cells = [c for c in notebook.cells if c.cell_type == "code"][1:] if notebook else []
-        self.code_index = 0
+        self.cells = lesson.cells_by_id(notebook) if notebook else {}
         self.exercise_count = 0
         self.figure_count = 0
         self.problems: list[str] = []
@@ -153,9 +128,8 @@ class PageWriter:
             if node.output is not None:
                 parts.append(self.text_output(node.output))
             return "\n".join(parts)
-        cell = self.cells[self.code_index]
-        self.code_index += 1
-        if cell.source != node.source:
+        cell = self.cells.get(node.id)
+        if cell is None or cell.source != node.source:
             raise SiteError(f"{self.page.path.name}:{node.line}: the executed notebook does not "
                              "match the page; run `make notebooks`")
         before = self.figure_count
@@ -172,7 +146,7 @@ class PageWriter:
         return "\n".join(p for p in parts if p)
 
     def text_output(self, text: str) -> str:
-        text = ANSI.sub("", text).rstrip("\n")
+        text = lesson.plain_text(text).rstrip("\n")
         if not text.strip():
             return ""
         return directive("code-block", "text", text, **{"class": "output"})
@@ -191,7 +165,7 @@ class PageWriter:
                 if output.name == "stdout":
                     pieces.append(("text", output.text))
                 continue
-            if kind == "execute_result" and quiet(node.source):
+            if kind == "execute_result" and not lesson.shows_value(node.source):
                 continue
             data = output.get("data", {})
             if "image/png" in data:
@@ -226,12 +200,12 @@ class PageWriter:
     def div(self, node: lesson.Div, divs: tuple) -> str:
         if node.kind == "challenge":
             return self.challenge(node, divs)
-        css, default = ADMONITIONS[node.kind]
+        kind = lesson.BLOCKS[node.kind]
         body = self.render(node.children, divs + (node.kind,))
-        title = node.title or default
+        title = node.title or kind.title
         if node.kind == "instructor" and node.title:
             title = f"Instructor note: {node.title}"
-        return directive("admonition", title, body, **{"class": css})
+        return directive("admonition", title, body, **{"class": kind.site_class})
 
     def challenge(self, node: lesson.Div, divs: tuple) -> str:
         """A challenge as an exercise box, each solution after it collapsed until clicked."""
@@ -245,7 +219,7 @@ class PageWriter:
                            nonumber=" ")]
         for solution in solutions:
             body = self.render(solution.children, inner + ("solution",))
-            parts.append(directive("solution", label, body, **{"class": "dropdown"}))
+            parts.append(directive("solution", label, body, **{"class": "dropdown"}))  # sphinx-exercise's
         return "\n".join(parts)
 
     def render(self, nodes: list, divs: tuple = ()) -> str:
@@ -351,7 +325,10 @@ def build(quiet_sphinx: bool = True) -> Path:
     if SITE.exists():
         shutil.rmtree(SITE)
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going",
-               "-c", str(CONF), str(SOURCE), str(SITE)]
+               "-c", str(CONF), str(SOURCE), str(SITE),
+               # Settings of this build (site/conf.py imports nothing of the tools):
+               "-D", f"html_extra_path={SOURCE / '_extra'}",
+               "-D", f"html_theme_options.repository_url={build_notebooks.repository_url()}"]
     if quiet_sphinx:
         command.insert(3, "-q")
     subprocess.run(command, check=True)

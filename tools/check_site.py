@@ -1,6 +1,6 @@
 """Check the built lesson website in a real browser (headless Chromium).
 
-    python tools/check_site.py [build/site]     # exit 1 and list the problems
+    python -m tools.check_site [build/site]     # exit 1 and list the problems
 
 For every page: it loads with its title; no request fails and none leaves
 this machine (which catches any CDN); every image has loaded and has
@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -51,10 +52,21 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
+def in_background(server):
+    """Run an HTTP ``server`` in a thread; yield its base address; shut it down afterwards."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def serve(folder: Path):
     """Serve ``folder`` on 127.0.0.1; yield the base URL."""
-    from dlhelpers.mirror import in_background
-
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
     with in_background(server) as base:
         yield base + "/"

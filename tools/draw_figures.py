@@ -1,7 +1,7 @@
 """Draw the lesson's concept diagrams, the pictures no code cell produces.
 
-    python tools/draw_figures.py            # (re)write episodes/fig/*.svg
-    python tools/draw_figures.py --check    # exit 1 if a committed SVG differs from its drawing
+    python -m tools.draw_figures            # (re)write episodes/fig/*.svg
+    python -m tools.draw_figures --check    # exit 1 if a committed SVG differs from its drawing
 
 Every diagram is a function below that draws on a matplotlib Figure. The
 SVGs under ``episodes/fig/`` are committed and shown on the website; the
@@ -24,13 +24,11 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # no pyplot: drawing needs no display backend
+from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
-
-import generated  # noqa: E402  (tools/generated.py: write or check generated files)
+from tools import generated
 
 ROOT = Path(__file__).resolve().parents[1]
 FIG = ROOT / "episodes" / "fig"
@@ -48,7 +46,7 @@ LIGHT = {"blue": "#DCE6F2", "orange": "#F8E0D0", "green": "#DDEEDF", "grey": "#E
 # ---------------------------------------------------------------- drawing helpers
 
 def _canvas(width: float, height: float, xlim, ylim):
-    fig = plt.figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
@@ -158,7 +156,8 @@ def network_xor():
 
 def gradient_descent():
     """Episodes 1 and 3: steps against the slope of a loss curve, for two learning rates."""
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    fig = Figure(figsize=(8, 3.2))
+    axes = fig.subplots(1, 2)
     w = np.linspace(-3, 3, 200)
 
     def loss(x):
@@ -248,7 +247,8 @@ def max_pooling():
 
 def dropout():
     """Episode 4: dropout switches off random neurons at each training step."""
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.3))
+    fig = Figure(figsize=(8, 3.3))
+    axes = fig.subplots(1, 2)
     layers = [3, 5, 5, 2]
     rng = np.random.default_rng(3)
     dropped = {1: set(rng.choice(5, 2, replace=False)), 2: set(rng.choice(5, 2, replace=False))}
@@ -340,7 +340,6 @@ def render(name: str, fmt: str = "svg") -> bytes:
         metadata = {"Date": None} if fmt == "svg" else {"Software": None}
         fig.savefig(buffer, format=fmt, metadata=metadata, dpi=72 if fmt == "png" else 100,
                     bbox_inches="tight", pad_inches=0.05, facecolor="white")
-        plt.close(fig)
     data = buffer.getvalue()
     if fmt == "png":
         data = _small_png(data)
@@ -370,7 +369,7 @@ def main(argv=None) -> int:
     wanted = {FIG / f"{name}.svg": render(name) for name in FIGURES}
     return generated.sync(wanted, list(FIG.glob("*.svg")), args.check,
                           stale="differs from its drawing", orphan="no function draws",
-                          fix="Run `python tools/draw_figures.py` (or `make figures`) "
+                          fix="Run `python -m tools.draw_figures` (or `make figures`) "
                               "and commit episodes/fig/.")
 
 

@@ -21,19 +21,35 @@ Code blocks
     Any other fence (```` ```bash ````) is text.
 
 Divs
-    ``::: kind`` opens, a bare ``:::`` closes (any number of colons, 3 or
-    more). A first line ``## Title`` inside a div is its title.
+    ``::: kind`` (or ``::: {.kind}``) opens, a bare ``:::`` closes (any
+    number of colons, 3 or more). A first line ``## Title`` inside a div is
+    its title. :data:`BLOCKS` lists the kinds and how each is shown.
+
+Also here, so that no other module knows them: the list and order of the
+pages (``config.yaml``, :func:`config`, :func:`episodes`); each code block's
+id, which its notebook cell carries, so executed outputs are found by id
+(:func:`cells_by_id`); the generated setup cell's id (:data:`SETUP_ID`); the
+page's Keras backend, read from its first code block (:attr:`Page.backend`);
+and how outputs are normalised (:func:`shows_value`, :func:`plain_text`).
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import hashlib
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 EPISODES = ROOT / "episodes"
+CONFIG = ROOT / "config.yaml"
+#: The id of the notebooks' generated first cell (the Colab install); no page block has it.
+SETUP_ID = "setup"
 
 DIV_OPEN = re.compile(r"^:{3,}\s*\{?\s*\.?([A-Za-z-]+)\s*\}?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
@@ -47,9 +63,33 @@ IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 #: Fence info strings, normalised to a kind.
 CODE_FENCES = {"python": "python", "{.python .no-test}": "no-test"}
 OUTPUT_FENCES = {"output": False, "{.output .varies}": True, "{.varies .output}": True}
-#: Div kinds a lesson page may use.
-DIV_KINDS = {"questions", "objectives", "keypoints", "challenge", "solution",
-             "callout", "discussion", "instructor", "hint", "caution", "testimonial"}
+#: Terminal colour codes in outputs (Keras's rich summary): removed wherever text is compared or shown.
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class BlockKind:
+    """A div kind a lesson page may use, and how each output shows it."""
+    title: str             # default title: the notebook's heading, the site's box title
+    in_notebooks: bool     # whether its content reaches the notebooks (instructor notes do not)
+    site_class: str        # the CSS class of the site's box (challenges: sphinx-exercise's own)
+
+
+#: Every div kind a page may use (``::: kind``), the one table of them.
+BLOCKS = {
+    "questions": BlockKind("Questions", True, "questions"),
+    "objectives": BlockKind("Objectives", True, "objectives"),
+    "keypoints": BlockKind("Key points", True, "keypoints"),
+    "challenge": BlockKind("Challenge", True, "exercise"),
+    "solution": BlockKind("Solution", True, "solution dropdown"),
+    "callout": BlockKind("Note", True, "note"),
+    "discussion": BlockKind("Discussion", True, "discussion"),
+    "hint": BlockKind("Hint", True, "hint"),
+    "caution": BlockKind("Caution", True, "caution"),
+    "testimonial": BlockKind("Testimonial", True, "testimonial"),
+    "instructor": BlockKind("Instructor note", False, "instructor dropdown"),
+}
+DIV_KINDS = set(BLOCKS)
 
 
 class PageError(ValueError):
@@ -71,6 +111,10 @@ class Code:
     output: str | None = None
     output_varies: bool = False
     line: int = 0
+    #: File lines (1-based) of the output block's opening and closing fences.
+    output_span: tuple[int, int] | None = None
+    #: The block's id, carried by its notebook cell: from its code, unique on the page.
+    id: str = ""
 
     @property
     def checked(self) -> bool:
@@ -95,10 +139,24 @@ class Page:
     path: Path
     meta: dict
     body: list
+    #: A bonus page (config.yaml's ``bonus:``): not part of the workshop's schedule.
+    bonus: bool = False
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def backend(self) -> str | None:
+        """The Keras backend the page's first code block sets: ``dlh.use_backend("jax")``."""
+        codes = self.code()
+        if not codes:
+            return None
+        for node in ast.walk(ast.parse(codes[0][0].source)):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", ""))
+                    == "use_backend" and node.args and isinstance(node.args[0], ast.Constant)):
+                return node.args[0].value
+        return None
 
     @property
     def title(self) -> str:
@@ -205,6 +263,7 @@ def parse(path: Path, text: str | None = None) -> Page:
                     raise PageError(f"{where}: an output block must follow a python block")
                 previous.output = content
                 previous.output_varies = OUTPUT_FENCES[info]
+                previous.output_span = (first + i, first + j)
             else:
                 for raw in lines[i:j + 1]:
                     add_text(raw)
@@ -238,14 +297,80 @@ def parse(path: Path, text: str | None = None) -> Page:
     if stack:
         raise PageError(f"{path.name}: blocks left open: {[d.kind for d in stack]} "
                         f"(opened at lines {[d.line for d in stack]})")
-    return Page(path, meta, root)
+    page = Page(path, meta, root)
+    seen: dict[str, int] = {}
+    for code, _ in page.code():
+        digest = "b" + hashlib.sha1(code.source.encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        code.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+    return page
 
 
-def page_paths() -> list[Path]:
-    """The lesson pages' files under episodes/, in order."""
-    return sorted(EPISODES.glob("*.md"))
+# -- The list of pages: config.yaml ---------------------------------------------
+
+@functools.cache
+def config() -> dict:
+    """The lesson's config.yaml (the Carpentries Workbench's keys, plus ``bonus:``)."""
+    with open(CONFIG, encoding="utf-8") as file:
+        return yaml.safe_load(file)
 
 
-def episodes() -> list[Page]:
-    """Every lesson page under episodes/, parsed, in order."""
-    return [parse(p) for p in page_paths()]
+def page_paths(bonus: bool = True) -> list[Path]:
+    """The episodes' files in teaching order, then the bonus pages' (``bonus=False``: not those)."""
+    names = list(config()["episodes"]) + (list(config().get("bonus") or []) if bonus else [])
+    return [EPISODES / name for name in names]
+
+
+def episodes(bonus: bool = True) -> list[Page]:
+    """The episodes, parsed, in teaching order, then the bonus pages (marked ``bonus``)."""
+    bonus_names = set(config().get("bonus") or [])
+    pages = []
+    for path in page_paths(bonus):
+        page = parse(path)
+        page.bonus = path.name in bonus_names
+        pages.append(page)
+    return pages
+
+
+def extra_pages(key: str) -> list[Path]:
+    """config.yaml's ``learners:`` (top level) or ``instructors:`` (instructors/) pages."""
+    folder = ROOT if key == "learners" else ROOT / key
+    return [folder / name for name in config().get(key) or []]
+
+
+# -- Notebook cells and outputs --------------------------------------------------
+
+def cells_by_id(notebook) -> dict:
+    """A notebook's code cells by id: the page's block ids and :data:`SETUP_ID`."""
+    return {cell.get("id"): cell for cell in notebook.cells if cell.cell_type == "code"}
+
+
+def shows_value(source: str) -> bool:
+    """Whether Jupyter shows the value of a cell's last line: an expression, not print(), no ';'."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics
+        return False
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return False
+    value = tree.body[-1].value
+    if isinstance(value, ast.Call) and getattr(value.func, "id", None) in ("print", "display"):
+        return False
+    return not source.rstrip().endswith(";")
+
+
+def plain_text(text: str) -> str:
+    """Output text as compared and shown: no terminal colour codes."""
+    return ANSI.sub("", text)
+
+
+def output_text(cell, code: Code) -> str | None:
+    """What a page's output block says for an executed cell: its value, else its printed text."""
+    if shows_value(code.source):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "execute_result":
+                return plain_text(output["data"].get("text/plain", "")).rstrip("\n") or None
+        return None
+    text = "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    return plain_text(text).rstrip("\n") or None

@@ -4,43 +4,11 @@ Notebooks use them as ``import dlhelpers as dlh``. Each function's docstring
 names the episode that first uses it.
 """
 
-import os as _os
+import importlib.metadata
 
-from .backend import LESSON_BACKEND, choose_backend
-
-# The lesson's Keras backend (JAX), set before Keras is imported: see
-# backend.py, the one place it is chosen. KERAS_BACKEND set by you wins.
-choose_backend()
-
-# Keep TensorFlow's C++ log chatter out of the learners' notebooks; errors
-# still raise exceptions as usual. Set TF_CPP_MIN_LOG_LEVEL=0 before importing
-# to see everything.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def quiet_tensorflow() -> None:
-    """Hide TensorFlow's Python warnings, such as retracing notices (all episodes).
-
-    TensorFlow sets its logger to INFO when first imported in a notebook, so
-    where TensorFlow is Keras's backend this imports Keras (and TensorFlow)
-    and then quiets it; every notebook's first cell calls it. On the lesson's
-    backend, JAX, it imports nothing.
-    """
-    import sys
-
-    backend = _os.environ.get("KERAS_BACKEND", "").strip()
-    if "tensorflow" not in sys.modules and backend not in ("", "tensorflow"):
-        return
-    import keras
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.get_logger().setLevel("ERROR")
-
-
-from .checks import check_setup  # noqa: E402
-from .cache import (  # noqa: E402
+from .backend import use_backend
+from .checks import check_setup
+from .cache import (
     REGISTRY,
     DataCorruptError,
     DataError,
@@ -51,7 +19,7 @@ from .cache import (  # noqa: E402
     cache_dir,
     fetch,
 )
-from .datasets import (  # noqa: E402
+from .datasets import (
     CIFAR10_CLASSES,
     DIGIT_CLASSES,
     DOLLAR_STREET_CLASSES,
@@ -61,15 +29,18 @@ from .datasets import (  # noqa: E402
     load_weather,
     pretrained_weights,
 )
-from .models import plot_model  # noqa: E402
-from .plots import (  # noqa: E402
+from .models import plot_model
+from .plots import (
     plot_confusion_matrix,
     plot_functions,
     plot_history,
     plot_images,
     plot_predictions,
 )
-from .report import report  # noqa: E402
-from .repro import set_seed  # noqa: E402
+from .report import report
+from .repro import set_seed
 
-__version__ = "1.0.0"
+try:
+    __version__ = importlib.metadata.version("dlhelpers")  # pyproject.toml, the one place
+except importlib.metadata.PackageNotFoundError:  # imported from a folder, not installed
+    __version__ = "unknown"

@@ -31,8 +31,6 @@ MIRROR_ENV = "DLHELPERS_MIRROR"
 #: Suffix of a download in progress; what a killed download leaves behind.
 PARTIAL_SUFFIX = ".part"
 
-_CHECKOUT_DATA = Path(__file__).resolve().parents[2] / "data"
-
 
 class DataError(Exception):
     """Base class of the errors a learner can act on."""
@@ -136,14 +134,13 @@ def env_flag(name: str) -> bool:
 def cache_dir() -> Path:
     """The absolute path of the folder where downloaded files are kept.
 
-    Order: the ``DLHELPERS_DATA`` environment variable; the ``data/`` folder of
-    a git checkout of the lesson; otherwise the operating system's cache
-    folder (e.g. on Colab).
+    The ``DLHELPERS_DATA`` environment variable where it is set; otherwise
+    the operating system's cache folder for the user, the same on a laptop
+    and on Colab: ``~/.cache/dlhelpers`` on Linux, ``~/Library/Caches/dlhelpers``
+    on macOS, ``%LOCALAPPDATA%\\dlhelpers\\Cache`` on Windows.
     """
     if os.environ.get(CACHE_ENV, "").strip():
         return Path(os.environ[CACHE_ENV].strip()).expanduser().resolve()
-    if (_CHECKOUT_DATA / "README.md").is_file():
-        return _CHECKOUT_DATA
     import pooch
 
     return Path(pooch.os_cache("dlhelpers")).resolve()

@@ -22,16 +22,22 @@ CHECKED = (
 REQUIRED_MAJOR = {"keras": 3, "tensorflow": 2}
 PYTHON_RANGE = ((3, 11), (3, 12))
 
-_REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
 
 
-def pinned_versions(path: Path = _REQUIREMENTS) -> dict[str, str]:
-    """The ``name==version`` pins of the lesson's requirements.txt (empty outside a checkout)."""
-    if not path.is_file():
+def pinned_versions() -> dict[str, str]:
+    """The versions the lesson is tested with: the ``lesson`` extra's ``name==version`` pins.
+
+    Read from the installed package's own metadata (pyproject.toml is their
+    one home), so this works wherever dlhelpers is installed.
+    """
+    try:
+        requires = importlib.metadata.requires("dlhelpers") or []
+    except importlib.metadata.PackageNotFoundError:
         return {}
     pins = {}
-    for line in path.read_text().splitlines():
-        match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;#]+)", line)
+    for requirement in requires:
+        match = re.match(r"^([A-Za-z0-9_.\-]+)\s*==\s*([^\s;]+)\s*;.*extra\s*==\s*['\"]lesson['\"]",
+                         requirement)
         if match:
             pins[match[1].lower()] = match[2]
     return pins
@@ -62,11 +68,11 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
         pin = pins.get(name)
         note = f"(lesson tested with {pin})" if pin and pin != version else ""
         print(f"{name:<15} {version or 'MISSING':<10} {note}")
-        if version is None and name == backend.LESSON_BACKEND:
+        if version is None and name == "jax":
             warnings.append(
-                f"{name} is not installed, so Keras uses TensorFlow: the lesson runs, more slowly, "
-                "and trained models print numbers a little different from the pages. "
-                "`pip install -r requirements.txt` installs it.")
+                "jax is not installed, so the pages that ask for JAX run on TensorFlow: the lesson "
+                "runs, more slowly, and trained models print numbers a little different from the "
+                "pages. `pip install -r requirements.txt` installs it.")
             continue
         if version is None:
             problems.append(f"{name} is not installed: run `pip install -r requirements.txt`.")
@@ -121,18 +127,27 @@ def check_data(warnings: list[str]) -> list[str]:
 
 
 def _report_backend(warnings: list[str]) -> str:
-    """Print the backend Keras runs on and its device; return that, e.g. ``jax on cpu``."""
+    """Print the backend Keras runs on and its device; return that, e.g. ``jax on cpu``.
+
+    In a notebook, after the page's ``dlh.use_backend(...)``, that is the
+    page's backend; from the command line, where no page chose one, the
+    backends the lesson uses are listed instead.
+    """
+    if backend.requested is None:
+        found = [f"{shown} ({'installed' if _installed(name) else 'MISSING'})"
+                 for name, shown in backend.NAMES.items()]
+        print(f"Keras backends  {', '.join(found)}; each page sets its own")
+        return "jax" if _installed("jax") else ""
     try:
         with _native_stderr_silenced():
             described = backend.describe()
-            why = backend.why_not_lesson_backend()
     except Exception as exc:  # Keras missing or broken: reported above
         print(f"Keras backend   not usable: {type(exc).__name__}: {exc}")
         return ""
-    print(f"Keras backend   {described}" + ("" if why is None else f" (the lesson's is {backend.LESSON_BACKEND})"))
-    if why is not None and _installed(backend.LESSON_BACKEND):  # a missing JAX is warned of above
-        warnings.append(f"Keras runs on {described.split()[0]}, not the lesson's {backend.LESSON_BACKEND}, "
-                        f"because {why}; numbers will differ a little from the pages.")
+    why = backend.mismatch()
+    print(f"Keras backend   {described}" + ("" if why is None else f" (the page asked for {backend.requested})"))
+    if why is not None:
+        warnings.append(f"{why}; numbers will differ a little from the page's.")
     return described
 
 

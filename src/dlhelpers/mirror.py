@@ -12,8 +12,6 @@ from __future__ import annotations
 import http.server
 import shutil
 import socket
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import cache
@@ -55,24 +53,6 @@ def make_server(host: str = "0.0.0.0", port: int = 8765) -> http.server.Threadin
     server = http.server.ThreadingHTTPServer((host, port), Handler)
     server.files = files
     return server
-
-
-@contextmanager
-def in_background(server: http.server.HTTPServer):
-    """Run ``server`` in a thread; yield its base address; shut it down afterwards."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def running(host: str = "127.0.0.1", port: int = 0):
-    """Serve in a background thread; a context manager yielding the base address (for tests)."""
-    return in_background(make_server(host, port))
 
 
 def local_address() -> str:

@@ -38,11 +38,6 @@ def graphviz_problem() -> str | None:
     return None
 
 
-def graphviz_available() -> bool:
-    """Whether ``keras.utils.plot_model`` can draw (see :func:`graphviz_problem`)."""
-    return graphviz_problem() is None
-
-
 def plot_model(model, **kwargs):
     """Draw ``model`` as a graph of layers with shapes, or explain what is missing (episode 2).
 

@@ -127,26 +127,3 @@ def digits_in_mnist_layout(test_size: float = 0.2, seed: int = 0):
     x_train, x_test, y_train, y_test = train_test_split(
         images, labels, test_size=test_size, random_state=seed, stratify=labels)
     return x_train, y_train, x_test, y_test
-
-
-def write_keras_h5_weights(model, path: Path) -> Path:
-    """Write ``model``'s weights in the ``.h5`` layout of Keras's ImageNet weight files.
-
-    Stands in for weight files these machines cannot download (DenseNet121):
-    one group per layer with a ``weight_names`` attribute, as the files on
-    Keras's storage have, so that ``keras.applications`` loads it by the
-    same code as the real file.
-    """
-    import h5py
-
-    with h5py.File(path, "w") as file:
-        file.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
-        file.attrs["backend"] = b"tensorflow"
-        file.attrs["keras_version"] = b"2.1.6"
-        for layer in model.layers:
-            group = file.create_group(layer.name)
-            names = [f"{layer.name}/{weight.name}:0" for weight in layer.weights]
-            group.attrs["weight_names"] = [name.encode() for name in names]
-            for name, weight in zip(names, layer.weights):
-                group.create_dataset(name, data=np.asarray(weight.numpy()))
-    return Path(path)

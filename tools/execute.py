@@ -1,0 +1,126 @@
+"""Run and time notebooks: the one executor (nbclient), shared by `make lesson`
+(through tools/benchmark.py), `make benchmark` and the site build.
+
+    python -m tools.execute notebooks/02-keras.ipynb [--backend tensorflow] [--out build]
+
+A notebook runs in a fresh kernel with the environment of this process; a
+``backend`` sets ``KERAS_BACKEND`` in the kernel's environment only, so the
+page's ``dlh.use_backend(...)`` gives way to it and says so. The kernel's
+stderr goes to ``OUT/logs/NAME.log``; headline results come back through
+``dlh.report``; the executed notebook is written to ``OUT/notebooks/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from tools import lesson
+
+ROOT = lesson.ROOT
+OUT = ROOT / "build"
+#: The environment variable dlh.report writes headline results to (src/dlhelpers/report.py).
+RESULTS_ENV = "DLHELPERS_RESULTS"
+
+
+def run(notebook: Path, out: Path = OUT, backend: str | None = None,
+        env: dict[str, str] | None = None) -> dict:
+    """Execute one notebook top to bottom; return its time, results, error and slowest cells.
+
+    ``backend``: run Keras on this backend instead of the page's. ``env``:
+    further environment variables for the kernel.
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    log = out / "logs" / f"{notebook.stem}.log"
+    with tempfile.NamedTemporaryFile("r", suffix=".jsonl", delete=False) as results, \
+            open(log, "w") as kernel_stderr:
+        kernel_env = {**os.environ, **(env or {}), RESULTS_ENV: results.name}
+        if backend:
+            kernel_env["KERAS_BACKEND"] = backend
+        client = NotebookClient(nb, timeout=1800, kernel_name="python3",
+                                resources={"metadata": {"path": str(notebook.parent)}})
+        start = time.perf_counter()
+        error = None
+        try:
+            client.execute(env=kernel_env, stderr=kernel_stderr, stdout=kernel_stderr)
+        except CellExecutionError as exc:  # report and go on with the next notebook
+            error = failure_summary(exc.ename, exc.evalue, log)
+            kernel_stderr.write(f"\n{exc}\n")
+        except Exception as exc:  # the kernel died, a timeout, ...
+            error = failure_summary(type(exc).__name__, str(exc), log)
+            kernel_stderr.write(f"\n{exc}\n")
+        seconds = time.perf_counter() - start
+        reported = [json.loads(line) for line in Path(results.name).read_text().splitlines()]
+    os.unlink(results.name)
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out / "notebooks" / notebook.name)
+    return {"notebook": notebook.name, "seconds": round(seconds, 1),
+            "results": {r["name"]: r["value"] for r in reported}, "error": error,
+            "slowest": slowest_cells(nb)}
+
+
+def cell_seconds(cell) -> float | None:
+    """How long a code cell took, from the timestamps nbclient records; None if it did not run."""
+    stamps = cell.metadata.get("execution", {})
+    if "iopub.execute_input" not in stamps or "shell.execute_reply" not in stamps:
+        return None
+    begin, end = (datetime.fromisoformat(stamps[key].replace("Z", "+00:00"))
+                  for key in ("iopub.execute_input", "shell.execute_reply"))
+    return (end - begin).total_seconds()
+
+
+def slowest_cells(nb, count: int = 3) -> list[dict]:
+    """The ``count`` code cells that took longest.
+
+    Each is ``{"cell": N, "seconds": S, "code": first line}``, N counting code
+    cells from 1 as Jupyter's execution counts do.
+    """
+    timed = []
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        seconds = cell_seconds(cell)
+        if seconds is not None:
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            timed.append({"cell": number, "seconds": round(seconds, 1), "code": first.strip()[:60]})
+    return sorted(timed, key=lambda t: -t["seconds"])[:count]
+
+
+def failure_summary(ename: str, evalue: str, log: Path) -> str:
+    """One line saying what failed (the error's first line) and where the full message is."""
+    lines = [line for line in str(evalue).strip().splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    return f"{ename}: {first[:200]} (full message: {shown(log)})"
+
+
+def shown(path: Path) -> str:
+    """A path as printed: relative to the repository where it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--backend", help="run Keras on this backend instead of the page's")
+    parser.add_argument("--out", type=Path, default=OUT, help="where results go (default build/)")
+    args = parser.parse_args(argv)
+    failed = 0
+    for notebook in args.notebooks:
+        row = run(notebook.resolve(), args.out.resolve(), args.backend)
+        print(f"{row['notebook']}: {row['seconds']:.1f} s" + (f"; FAILED ({row['error']})" if row["error"] else ""))
+        failed += bool(row["error"])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
