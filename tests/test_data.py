@@ -119,7 +119,7 @@ def test_staged_real_files_pass_verification(monkeypatch):
     assert found.ok and "104 layers of mobilenet_v2 weights" in found.detail
 
 
-def test_weight_structures_are_those_keras_builds_and_a_densenet_file_loads(cache_with, tmp_path):
+def test_weight_structures_are_those_keras_builds_and_a_densenet_file_loads(cache_with, tmp_path, monkeypatch):
     """The registered layouts match the networks; DenseNet121 goes through the real loader on a stand-in."""
     import keras
 
@@ -133,9 +133,12 @@ def test_weight_structures_are_those_keras_builds_and_a_densenet_file_loads(cach
     assert dlh.pretrained_weights("densenet121") == path
     loaded = keras.applications.DenseNet121(include_top=False, weights=str(path))
     np.testing.assert_array_equal(loaded.layers[2].weights[0].numpy(), densenet.layers[2].weights[0].numpy())
-    # the other network's weights are refused by their layout
+    # the other network's weights are refused by their size, and by their layout
     register_path = cache_with("mobilenet_v2")
     shutil.copy(path, register_path)
+    with pytest.raises(dlh.DataCorruptError, match="29,108,896 bytes, more than the 4,194,304"):
+        dlh.pretrained_weights("mobilenet_v2")
+    monkeypatch.setitem(dlh.REGISTRY, "mobilenet_v2", replace(dlh.REGISTRY["mobilenet_v2"], max_bytes=2**30))
     with pytest.raises(dlh.DataCorruptError, match="does not hold the weights of mobilenet_v2"):
         dlh.pretrained_weights("mobilenet_v2")
 
@@ -193,10 +196,12 @@ def test_captive_portal_page_is_never_taken_for_data(cache, monkeypatch, capsys)
     with answering(lambda h: send(h, PORTAL)) as portal:
         monkeypatch.setenv("DLHELPERS_MIRROR", portal)
         assert cli.main(["download"]) == 1
-    err = capsys.readouterr().err
-    for name in dlh.REGISTRY:
-        assert re.search(rf"^corrupt +{name}: .*captive portal", err, re.M), name
-    assert "ok " not in capsys.readouterr().out
+    captured = capsys.readouterr()
+    for name, entry in dlh.REGISTRY.items():
+        said = captured.out if entry.optional else captured.err
+        optional = r" \(optional, only for an optional exercise; skipped\)" if entry.optional else ""
+        assert re.search(rf"^corrupt +{name}{optional}: .*captive portal", said, re.M), name
+    assert "ok " not in captured.out
     assert cached_files(cache) == []  # nothing cached for good
 
 
@@ -485,11 +490,14 @@ def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypa
             assert refused.value.code == 501
         with pytest.raises(urllib.error.HTTPError):  # nothing outside the registry
             urllib.request.urlopen(f"{address}/../README.md")
-        # A file changed on the instructor's machine after the start is still checked by learners.
+        # A file changed on the instructor's machine after the start is no longer served.
+        (lesson_cache / WEATHER).unlink()
         (lesson_cache / WEATHER).write_bytes(PORTAL)
         (learner / WEATHER).unlink()
         assert cli.main(["download", "weather"]) == 1
-        assert "captive portal" in capsys.readouterr().err
+        captured = capsys.readouterr()
+        assert "404" in captured.err
+        assert f"{WEATHER} changed or was removed since the mirror started: not served" in captured.out
 
 
 # -- Environment variables ---------------------------------------------------------

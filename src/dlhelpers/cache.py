@@ -17,10 +17,13 @@ Environment variables (read when a file is needed, not at import):
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import validate
 
@@ -66,7 +69,9 @@ class RemoteFile:
     ``sha256`` is the hex digest of the file's true bytes, or ``None`` where
     they are not known (see data/README.md for how to add one); ``kind`` says
     how the content is validated (:func:`dlhelpers.validate.check_file`).
-    ``optional`` files are used only by optional exercises.
+    ``optional`` files are used only by optional exercises. A download
+    stops at ``max_bytes``: the file's size where it is known, else a
+    generous bound (data/README.md lists them).
     """
 
     path: str
@@ -75,6 +80,7 @@ class RemoteFile:
     kind: str
     episodes: str
     optional: bool = False
+    max_bytes: int = 64 * 2**20
 
 
 _ZENODO_DS10 = "https://zenodo.org/records/10970014/files/{}?download=1"
@@ -88,6 +94,7 @@ REGISTRY: dict[str, RemoteFile] = {
         "d10b70448e6848a66958a18667f4dbf8a4ef13b166f6803a7ab2057c6ec9d438",
         "csv",
         "3",
+        max_bytes=1_536_155,  # its size: the sha256 is known
     ),
     **{
         f"dollar_street_{part}": RemoteFile(
@@ -96,6 +103,8 @@ REGISTRY: dict[str, RemoteFile] = {
             None,
             f"npy-{part.split('_')[1]}",
             "4, 5",
+            # int32 arrays: 878 training images are 43 MB; labels a few KB
+            max_bytes=(128 if part.endswith("images") else 1) * 2**20,
         )
         for part in ("train_images", "train_labels", "test_images", "test_labels")
     },
@@ -106,6 +115,7 @@ REGISTRY: dict[str, RemoteFile] = {
         None,
         "h5:mobilenet_v2",
         "5",
+        max_bytes=4 * 2**20,  # about 2.0 MB
     ),
     "densenet121": RemoteFile(
         "weights/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
@@ -114,6 +124,7 @@ REGISTRY: dict[str, RemoteFile] = {
         "h5:densenet121",
         "5",
         optional=True,
+        max_bytes=64 * 2**20,  # about 29 MB
     ),
 }
 
@@ -139,8 +150,17 @@ def cache_dir() -> Path:
     and on Colab: ``~/.cache/dlhelpers`` on Linux, ``~/Library/Caches/dlhelpers``
     on macOS, ``%LOCALAPPDATA%\\dlhelpers\\Cache`` on Windows.
     """
-    if os.environ.get(CACHE_ENV, "").strip():
-        return Path(os.environ[CACHE_ENV].strip()).expanduser().resolve()
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value:
+        try:
+            folder = Path(value).expanduser().resolve(strict=False)
+            if folder.exists() and not folder.is_dir():
+                raise SettingError(f"{CACHE_ENV}={value!r} is a file, not a folder: set it to a folder "
+                                   "(it is made if missing) or unset it to use the default cache.")
+        except (RuntimeError, OSError) as error:  # a symlink loop, a name too long, ...
+            raise SettingError(f"{CACHE_ENV}={value!r} cannot be used as the cache folder ({error}): "
+                               "set it to a folder you can write, or unset it.") from None
+        return folder
     import pooch
 
     return Path(pooch.os_cache("dlhelpers")).resolve()
@@ -195,8 +215,21 @@ def status(name: str) -> Status:
     """Whether the cached copy of ``name`` is present, readable and valid."""
     entry = lookup(name)
     path = cache_dir() / entry.path
-    if not path.is_file():
+    try:
+        found = path.stat()
+    except PermissionError:
+        return Status(name, path, "unreadable", _unreadable_folder(path))
+    except OSError as error:
+        if error.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return Status(name, path, "unreadable", f"it cannot be opened ({error.strerror})")
         return Status(name, path, "missing", f"not downloaded yet: run {_fix(name)}")
+    if not os.path.isfile(path):
+        return Status(name, path, "corrupt", f"it is a folder, not a file: move it away and run {_fix(name)}"
+                      if os.path.isdir(path) else f"it is not a regular file: remove it and run {_fix(name)}")
+    if found.st_size > entry.max_bytes:
+        return Status(name, path, "corrupt",
+                      f"it is {found.st_size:,} bytes, more than the {entry.max_bytes:,} such a file can be. "
+                      f"Delete it and run {_fix(name)} again")
     if not os.access(path, os.R_OK):
         return Status(name, path, "unreadable", _unreadable(path))
     try:
@@ -211,6 +244,14 @@ def status(name: str) -> Status:
         )
 
 
+def _unreadable_folder(path: Path) -> str:
+    """What to do when a folder on the way to ``path`` cannot be entered."""
+    blocked = next((folder for folder in reversed(path.parents) if folder.exists()
+                    and not os.access(folder, os.X_OK)), path.parent)
+    return (f"the folder {blocked} cannot be entered by you. Ask its owner to run "
+            f"`chmod a+rx {blocked}`, or set {CACHE_ENV} to a folder of your own")
+
+
 def _unreadable(path: Path) -> str:
     return (
         f"you cannot read it (its permissions are {oct(path.stat().st_mode & 0o777)}). "
@@ -218,20 +259,89 @@ def _unreadable(path: Path) -> str:
     )
 
 
+def _partial_name(target: Path, pid: int) -> Path:
+    """The temporary file a download of ``target`` by process ``pid`` writes: NAME.PID.part."""
+    return target.with_name(f"{target.name}.{pid}{PARTIAL_SUFFIX}")
+
+
+def _partial_pid(path: Path) -> int | None:
+    """The downloading process of one of this tool's partial files, or None for any other file."""
+    for entry in REGISTRY.values():
+        name = Path(entry.path).name
+        match = re.fullmatch(re.escape(name) + r"\.(\d{1,10})" + re.escape(PARTIAL_SUFFIX), path.name)
+        if match and path.parent.name == Path(entry.path).parent.name:
+            return int(match[1])
+    return None
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process, or we cannot tell: leave its file alone
+    return True
+
+
 def stray_partials() -> list[Path]:
-    """Temporary files of downloads that were interrupted (or are still running)."""
+    """This tool's temporary files (NAME.PID.part) of downloads that were interrupted or still run."""
     folder = cache_dir()
-    folders = {(folder / entry.path).parent for entry in REGISTRY.values()}
-    return sorted(p for f in folders if f.is_dir() for p in f.glob(f"*{PARTIAL_SUFFIX}"))
+    found = []
+    for entry in REGISTRY.values():
+        target = folder / entry.path
+        try:
+            candidates = list(target.parent.glob(f"{target.name}.*{PARTIAL_SUFFIX}"))
+        except OSError:  # a folder that cannot be read: status() reports it
+            continue
+        found += [p for p in candidates if _partial_pid(p) is not None]
+    return sorted(set(found))
 
 
 # -- Fetching ----------------------------------------------------------------
 
 
+def mirror_address() -> str | None:
+    """The venue mirror's base address from DLHELPERS_MIRROR, checked; None when it is unset."""
+    if MIRROR_ENV not in os.environ:
+        return None
+    value = os.environ[MIRROR_ENV].strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingError(
+            f"{MIRROR_ENV}={value!r} is not a mirror's address: give it as the instructor's mirror "
+            "prints it, e.g. http://192.168.1.20:8765, or unset it to download from the files' "
+            "public homes.")
+    return value.rstrip("/")
+
+
 def source_url(entry: RemoteFile) -> str:
     """Where ``entry`` is downloaded from: the venue mirror if one is set, else its public home."""
-    mirror = os.environ.get(MIRROR_ENV, "").strip()
-    return f"{mirror.rstrip('/')}/{entry.path}" if mirror else entry.url
+    mirror = mirror_address()
+    return f"{mirror}/{entry.path}" if mirror else entry.url
+
+
+class _Capped:
+    """A file that refuses to grow past ``limit`` bytes (what pooch writes a download into)."""
+
+    def __init__(self, file, limit: int):
+        self.file, self.limit, self.written = file, limit, 0
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        if self.written > self.limit:
+            raise _TooLarge(self.limit)
+        return self.file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int):
+        super().__init__(f"the server sent more than {limit:,} bytes, more than the file can be")
 
 
 def fetch(name: str, progress: bool = True) -> Path:
@@ -267,10 +377,18 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
         raise DataMissingError(
             f"{entry.path} is not cached and the cache folder cannot be written ({error}).\n{manual}"
         ) from error
-    partial = target.with_name(f"{target.name}.{os.getpid()}{PARTIAL_SUFFIX}")
+    if target.exists() and not target.is_file():
+        raise DataCorruptError(f"{target} is a folder, not the file {entry.path}: move it away and "
+                               f"run {_fix(name)} again.")
+    partial = _partial_name(target, os.getpid())
     try:
         try:
-            pooch.HTTPDownloader(progressbar=progress, timeout=60)(url, str(partial), None)
+            with open(partial, "wb") as file:
+                pooch.HTTPDownloader(progressbar=progress, timeout=60)(
+                    url, _Capped(file, entry.max_bytes), None)
+        except _TooLarge as error:
+            raise DataCorruptError(f"The download of {name} from {url} was stopped: {error}. "
+                                   f"Nothing was saved; check the address and run {_fix(name)} again.") from None
         except Exception as error:  # no network, HTTP error, disk full, ...
             raise DataMissingError(
                 f"{entry.path} is not cached and could not be downloaded "
@@ -299,11 +417,12 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
 
 
 def remove_stray_partials(older_than: float = 60.0) -> list[Path]:
-    """Delete temporary files of interrupted downloads untouched for ``older_than`` seconds."""
+    """Delete this tool's partial files whose download process is gone and that are
+    untouched for ``older_than`` seconds; nothing else is ever deleted."""
     removed = []
     for path in stray_partials():
         try:
-            if time.time() - path.stat().st_mtime >= older_than:
+            if not _running(_partial_pid(path)) and time.time() - path.stat().st_mtime >= older_than:
                 path.unlink()
                 removed.append(path)
         except OSError:

@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import backend, cache, datasets
+from . import backend, cache, datasets, validate
 from .models import graphviz_problem
 
 #: Packages the check reports, by distribution name.
@@ -111,12 +111,23 @@ def check_data(warnings: list[str]) -> list[str]:
     folder = cache.cache_dir()
     origin = f"set by {cache.CACHE_ENV}" if os.environ.get(cache.CACHE_ENV, "").strip() else "default"
     print(f"Data cache      {folder} ({origin})")
+    states = {}
     for name in cache.REGISTRY:
         found = cache.status(name)
         role = "" if needed(name) else " (optional)" if cache.REGISTRY[name].optional else " (stand-in in use)"
         print(f"  {found.state:<10} {name}{role}: {found.detail}")
         if not found.ok and needed(name):
             problems.append(f"{name} ({found.path}) is {found.state}: {found.detail}.")
+        states[name] = found
+    # As loading does: each set's images and labels must have one row each.
+    for what in ("train", "test"):
+        images, labels = (states[f"dollar_street_{what}_{part}"] for part in ("images", "labels"))
+        if images.ok and labels.ok:
+            try:
+                validate.check_same_length(images.path, labels.path, what)
+            except validate.ContentError as error:
+                problems.append(f"Dollar Street 10: {error}. Delete the dollar_street_10 folder in "
+                                "the cache and run `python -m dlhelpers download` again.")
     strays = cache.stray_partials()
     if strays:
         warnings.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from . import cache
@@ -20,6 +21,7 @@ def download(names: list[str]) -> int:
         print(f"removed {path} (left by an interrupted download)")
     failed = 0
     for name in names or list(cache.REGISTRY):
+        optional = cache.REGISTRY[name].optional and not names
         before = cache.status(name)
         if before.ok:  # verified just now; nothing to fetch
             print(f"{'ok':<10} {name}: {before.path} (already cached; {before.detail})")
@@ -27,14 +29,44 @@ def download(names: list[str]) -> int:
         try:
             path = cache.fetch(name, progress=True)
         except cache.DataError as error:
-            failed += 1
             state = before.state if before.state != "missing" else (
                 "corrupt" if isinstance(error, cache.DataCorruptError) else "missing")
+            if optional:  # an optional exercise's file: say so, and do not fail
+                first = str(error).splitlines()[0]
+                print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {first}")
+                continue
+            failed += 1
             print(f"{state:<10} {name}: {error}", file=sys.stderr)
         else:
             source = cache.source_url(cache.REGISTRY[name])
             print(f"{'ok':<10} {name}: {path} (downloaded from {source}; {cache.status(name).detail})")
     return failed
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
+
+
+class _terminate_as_interrupt:
+    """During a download, SIGTERM (a closed terminal, `kill`) stops it like Ctrl-C: cleanly."""
+
+    def __enter__(self):
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+        try:
+            self.saved = signal.signal(signal.SIGTERM, stop)
+        except ValueError:  # not the main thread
+            self.saved = None
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            signal.signal(signal.SIGTERM, self.saved)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     get.add_argument("--mirror", metavar="URL",
                      help=f"download from a venue mirror (same as setting {cache.MIRROR_ENV})")
     serve = commands.add_parser("serve", help="serve the verified cache to learners on the local network")
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765)")
+    serve.add_argument("--host", default=None,
+                       help="address to listen on (default: this machine's address on the local "
+                            "network; 0.0.0.0 for every interface)")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -63,9 +97,15 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [n for n in args.names if n not in cache.REGISTRY]
         if unknown:
             parser.error(f"unknown file(s) {', '.join(unknown)}; known: {', '.join(cache.REGISTRY)}")
-        if args.mirror:
+        if args.mirror is not None:
             os.environ[cache.MIRROR_ENV] = args.mirror
-        failed = download(args.names)
+        cache.mirror_address()  # a malformed address is said once, before anything else
+        with _terminate_as_interrupt():
+            failed = download(args.names)
+    except KeyboardInterrupt:
+        print("\nStopped; no partial file was kept. Run the same command again to go on.",
+              file=sys.stderr)
+        return 130
     except cache.DataError as error:  # e.g. an environment variable it cannot read
         print(f"PROBLEM: {error}", file=sys.stderr)
         return 2

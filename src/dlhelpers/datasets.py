@@ -117,11 +117,11 @@ class ImageDataset:
         )
 
 
-def read_image_arrays(paths: dict[str, Path], n_classes: int = 10) -> list[np.ndarray]:
+def read_image_arrays(paths: dict[str, Path]) -> list[np.ndarray]:
     """Load and validate the four ``.npy`` arrays of an image data set (episode 4).
 
     Each header is checked before the array is read (:mod:`dlhelpers.validate`);
-    images must then hold values 0-255 and labels values ``0 .. n_classes - 1``.
+    images must hold values 0-255 and labels values 0-9.
     Anything else raises :class:`DataCorruptError` naming the file.
     """
     arrays = []
@@ -129,26 +129,18 @@ def read_image_arrays(paths: dict[str, Path], n_classes: int = 10) -> list[np.nd
         path = paths[part]
         kind = f"npy-{part.split('_')[1]}"
         try:
-            validate.check_file(path, kind)
+            validate.check_file(path, kind)  # header, shape and value range, as `check` does
             array = np.load(path, allow_pickle=False)
         except (validate.ContentError, OSError, ValueError) as error:
             raise _corrupt(path, error) from None
-        if kind == "npy-images":
-            ok, expected = array.min() >= 0 and array.max() <= 255, "pixel values in 0-255"
-        else:
-            array = array.reshape(-1)
-            ok, expected = array.min() >= 0 and array.max() < n_classes, f"integer labels in 0-{n_classes - 1}"
-        if not ok:
-            raise _corrupt(path, f"it does not hold {expected} (found {array.min()} to {array.max()})")
-        arrays.append(array)
-    for images, labels, what in ((arrays[0], arrays[1], "train"), (arrays[2], arrays[3], "test")):
-        if len(images) != len(labels):
+        arrays.append(array if kind == "npy-images" else array.reshape(-1))
+    for what in ("train", "test"):
+        try:
+            validate.check_same_length(paths[f"{what}_images"], paths[f"{what}_labels"], what)
+        except validate.ContentError as error:
             raise DataCorruptError(
-                f"The {what} images and labels differ in length ({len(images)} against "
-                f"{len(labels)}): one of the files is from another version of the data set. "
-                "Delete the dollar_street_10 folder in the cache and run "
-                "`python -m dlhelpers download` again."
-            )
+                f"The {error}. Delete the dollar_street_10 folder in the cache and run "
+                "`python -m dlhelpers download` again.") from None
     return arrays
 
 

@@ -14,6 +14,7 @@ Each check raises :class:`ContentError` with a sentence saying what is wrong;
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +42,11 @@ def looks_like_html(path: Path) -> bool:
 def check_file(path: Path, kind: str) -> str:
     """Validate ``path`` as a file of ``kind``; return what was checked.
 
-    Kinds: ``"csv"``, ``"npy-images"`` (``(n, 64, 64, 3)`` integers),
-    ``"npy-labels"`` (``(n,)`` or ``(n, 1)`` integers) and ``"h5:NETWORK"``
-    (Keras ImageNet weights of ``NETWORK``, see :data:`WEIGHT_STRUCTURES`).
+    Kinds: ``"csv"``, ``"npy-images"`` (``(n, 64, 64, 3)`` integers in
+    0-255), ``"npy-labels"`` (``(n,)`` or ``(n, 1)`` integers in 0-9) and
+    ``"h5:NETWORK"`` (Keras ImageNet weights of ``NETWORK``, see
+    :data:`WEIGHT_STRUCTURES`). The same checks run when a file is downloaded,
+    by ``python -m dlhelpers check`` and when a notebook loads it.
     """
     path = Path(path)
     if path.stat().st_size == 0:
@@ -59,7 +62,8 @@ def check_file(path: Path, kind: str) -> str:
     if kind.startswith("npy-"):
         shape, dtype = npy_header(path)
         _check_array_shape(kind, shape, dtype)
-        return f"array header: {dtype} {shape}"
+        _check_array_values(path, kind)
+        return f"array header and values: {dtype} {shape}"
     if kind.startswith("h5:"):
         return check_weights(path, kind[3:])
     raise ValueError(f"no content check for files of kind {kind!r}")
@@ -84,7 +88,8 @@ def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype]:
         offset = file.tell()
     if dtype.hasobject:
         raise ContentError("the array holds Python objects, not numbers; such files are never loaded")
-    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python integers: a hostile header's shape cannot overflow the arithmetic.
+    expected = offset + math.prod(int(n) for n in shape) * dtype.itemsize
     actual = path.stat().st_size
     if actual != expected:
         state = "incomplete (the download was cut short)" if actual < expected else "longer than its header says"
@@ -103,6 +108,31 @@ def _check_array_shape(kind: str, shape: tuple[int, ...], dtype: np.dtype) -> No
         raise ContentError(f"the array has shape {shape}; {expected} were expected")
     if shape[0] == 0:
         raise ContentError(f"the array holds no rows (shape {shape})")
+
+
+#: The values each kind of array may hold.
+VALUE_RANGES = {"npy-images": (0, 255, "pixel values in 0-255"),
+                "npy-labels": (0, 9, "integer labels in 0-9")}
+
+
+def _check_array_values(path: Path, kind: str) -> None:
+    """Every value in range; read through a memory map (the header has bounded the size)."""
+    low, high, expected = VALUE_RANGES[kind]
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    if array.size == 0:
+        return
+    found = int(array.min()), int(array.max())
+    if found[0] < low or found[1] > high:
+        raise ContentError(f"it does not hold {expected} (found {found[0]} to {found[1]})")
+
+
+def check_same_length(images: Path, labels: Path, what: str) -> None:
+    """A set's images and labels have one row each (from their headers); else :class:`ContentError`."""
+    n_images, n_labels = npy_header(images)[0][0], npy_header(labels)[0][0]
+    if n_images != n_labels:
+        raise ContentError(
+            f"the {what} images and labels differ in length ({n_images} against {n_labels}): "
+            "one of the files is from another version of the data set")
 
 
 # -- Keras weights files ----------------------------------------------------
@@ -156,34 +186,68 @@ def _names(attrs, key: str) -> list[str]:
     return [n.decode() if isinstance(n, bytes) else str(n) for n in attrs.get(key, [])]
 
 
+class _TooMany(Exception):
+    pass
+
+
 def check_weights(path: Path, network: str) -> str:
-    """Check an ``.h5`` file holds ``network``'s ImageNet weights, every value readable and finite."""
+    """Check an ``.h5`` file holds ``network``'s ImageNet weights, every value readable and finite.
+
+    Bounded in memory and time whatever the file holds: the layout (names and
+    shapes, no values) is compared first; the file may hold nothing but those
+    weights, so only what the network needs is ever read (a small file that
+    unpacks to gigabytes is refused unread).
+    """
     with open(path, "rb") as file:
         if file.read(8) != HDF5_SIGNATURE:
             raise ContentError("not an HDF5 file (its first bytes are not the HDF5 signature)")
     try:
         import h5py
 
-        values = 0
         with h5py.File(path, "r") as file:
-            lines = _layout(file)
+            root = file["model_weights"] if "model_weights" in file else file
+            lines, weights = [], []
+            for layer in _names(root.attrs, "layer_names")[:MAX_LAYERS + 1]:
+                group = root[layer]
+                datasets = [group[weight] for weight in _names(group.attrs, "weight_names")]
+                if datasets:
+                    lines.append(" ".join(str(tuple(d.shape)) for d in datasets))
+                weights += datasets
+            if layout_digest(lines) != WEIGHT_STRUCTURES[network]:
+                raise ContentError(
+                    f"the file does not hold the weights of {network} that the lesson expects "
+                    f"({len(lines)} layers of weights found; their number or shapes differ)")
+            expected = {d.name for d in weights}
+            found = []
 
             def visit(name, item):
-                nonlocal values
                 if isinstance(item, h5py.Dataset):
-                    array = item[()]
-                    if not np.all(np.isfinite(array)):
-                        raise ContentError(f"the weights {name} hold values that are not numbers")
-                    values += array.size
-            file.visititems(visit)
+                    found.append("/" + name if not name.startswith("/") else name)
+                if len(found) > len(expected):
+                    raise _TooMany
+            try:
+                file.visititems(visit)
+            except _TooMany:
+                pass
+            extra = sorted(set(found) - expected)
+            if extra or len(found) > len(expected):
+                raise ContentError(
+                    f"the file holds data that {network}'s weights do not use ({extra[0] if extra else 'more datasets than weights'}); "
+                    "it is not a Keras weights file as published")
+            values = 0
+            for dataset in weights:
+                if dataset.dtype.kind != "f" or dataset.dtype.itemsize > 8:
+                    raise ContentError(f"the weights {dataset.name} are {dataset.dtype}, not floating point")
+                array = dataset[()]  # its size is fixed by the layout checked above
+                if not np.all(np.isfinite(array)):
+                    raise ContentError(f"the weights {dataset.name} hold values that are not numbers")
+                values += array.size
     except ContentError:
         raise
     except Exception as error:  # h5py/HDF5: truncated file, damaged metadata, ...
         raise ContentError(f"the HDF5 file is damaged or incomplete ({error})") from None
-    expected = WEIGHT_STRUCTURES[network]
-    if layout_digest(lines) != expected:
-        raise ContentError(
-            f"the file does not hold the weights of {network} that the lesson expects "
-            f"({len(lines)} layers of weights found; their number or shapes differ)"
-        )
     return f"HDF5, {len(lines)} layers of {network} weights ({values:,} values)"
+
+
+#: More layers than any network of the lesson has: a file claiming more is refused.
+MAX_LAYERS = 1000
