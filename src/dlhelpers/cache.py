@@ -265,13 +265,10 @@ def _partial_name(target: Path, pid: int) -> Path:
 
 
 def _partial_pid(path: Path) -> int | None:
-    """The downloading process of one of this tool's partial files, or None for any other file."""
-    for entry in REGISTRY.values():
-        name = Path(entry.path).name
-        match = re.fullmatch(re.escape(name) + r"\.(\d{1,10})" + re.escape(PARTIAL_SUFFIX), path.name)
-        if match and path.parent.name == Path(entry.path).parent.name:
-            return int(match[1])
-    return None
+    """The process of a partial file NAME.PID.part (NAME a registered file's), or None."""
+    name, _, pid = path.name.removesuffix(PARTIAL_SUFFIX).rpartition(".")
+    ours = any(Path(entry.path).name == name for entry in REGISTRY.values())
+    return int(pid) if ours and path.name.endswith(PARTIAL_SUFFIX) and pid.isdigit() and len(pid) < 10 else None
 
 
 def _running(pid: int) -> bool:
@@ -281,8 +278,8 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
-        return True  # someone else's process, or we cannot tell: leave its file alone
+    except OSError:
+        pass  # someone else's process, or we cannot tell: leave its file alone
     return True
 
 

@@ -146,6 +146,10 @@ WEIGHT_STRUCTURES = {
 }
 
 
+#: More layers than any network of the lesson has: a file claiming more is refused.
+MAX_LAYERS = 1000
+
+
 def weight_layout(path: Path) -> list[str]:
     """The shapes of the weights in a Keras ``.h5`` weights file: one line per layer, in order.
 
@@ -155,18 +159,23 @@ def weight_layout(path: Path) -> list[str]:
     import h5py
 
     with h5py.File(path, "r") as file:
-        return _layout(file)
+        return _layout(file)[0]
 
 
-def _layout(file) -> list[str]:
+def _layout(file) -> tuple[list[str], list]:
+    """(one line of weight shapes per layer, the weight datasets in order), from metadata only.
+
+    More than :data:`MAX_LAYERS` layers are not looked at (the layout then cannot match).
+    """
     root = file["model_weights"] if "model_weights" in file else file
-    lines = []
-    for layer in _names(root.attrs, "layer_names"):
+    lines, weights = [], []
+    for layer in _names(root.attrs, "layer_names")[:MAX_LAYERS + 1]:
         group = root[layer]
-        shapes = [tuple(group[weight].shape) for weight in _names(group.attrs, "weight_names")]
-        if shapes:
-            lines.append(" ".join(map(str, shapes)))
-    return lines
+        datasets = [group[weight] for weight in _names(group.attrs, "weight_names")]
+        if datasets:
+            lines.append(" ".join(str(tuple(d.shape)) for d in datasets))
+        weights += datasets
+    return lines, weights
 
 
 def model_layout(model) -> list[str]:
@@ -205,14 +214,7 @@ def check_weights(path: Path, network: str) -> str:
         import h5py
 
         with h5py.File(path, "r") as file:
-            root = file["model_weights"] if "model_weights" in file else file
-            lines, weights = [], []
-            for layer in _names(root.attrs, "layer_names")[:MAX_LAYERS + 1]:
-                group = root[layer]
-                datasets = [group[weight] for weight in _names(group.attrs, "weight_names")]
-                if datasets:
-                    lines.append(" ".join(str(tuple(d.shape)) for d in datasets))
-                weights += datasets
+            lines, weights = _layout(file)
             if layout_digest(lines) != WEIGHT_STRUCTURES[network]:
                 raise ContentError(
                     f"the file does not hold the weights of {network} that the lesson expects "
@@ -222,7 +224,7 @@ def check_weights(path: Path, network: str) -> str:
 
             def visit(name, item):
                 if isinstance(item, h5py.Dataset):
-                    found.append("/" + name if not name.startswith("/") else name)
+                    found.append("/" + name)  # visititems names are relative to the root
                 if len(found) > len(expected):
                     raise _TooMany
             try:
@@ -248,6 +250,3 @@ def check_weights(path: Path, network: str) -> str:
         raise ContentError(f"the HDF5 file is damaged or incomplete ({error})") from None
     return f"HDF5, {len(lines)} layers of {network} weights ({values:,} values)"
 
-
-#: More layers than any network of the lesson has: a file claiming more is refused.
-MAX_LAYERS = 1000
