@@ -42,7 +42,7 @@ def test_a_failed_notebook_is_summarised_by_what_failed_and_the_log(tmp_path):
                     terminal, re.M)
     assert row, terminal
     slowest = row[1].split("; ")
-    assert len(slowest) == 3 and any(cell.startswith("#2 `import time` 2.") for cell in slowest)
+    assert len(slowest) == 3 and any(cell.startswith("#2 `time.sleep(2.5)` 2.") for cell in slowest)
     seconds = [float(cell.rsplit(" ", 1)[1]) for cell in slowest]
     assert seconds == sorted(seconds, reverse=True)
     line = next(row for row in terminal.splitlines() if row.startswith("| bad.ipynb"))
@@ -52,3 +52,14 @@ def test_a_failed_notebook_is_summarised_by_what_failed_and_the_log(tmp_path):
         assert noise not in terminal, noise
     log = (out / "logs" / "bad.log").read_text()
     assert "Download http://127.0.0.1:9/dollar_street_10/train_images.npy" in log
+
+
+def test_a_cell_is_labelled_by_its_costly_line():
+    from tools.execute import costly_line
+
+    search = ("import keras_tuner\nimport pandas as pd\n\n\ndef build(hp):\n    return model.fit(x)\n\n\n"
+              "dlh.set_seed(42)\ntuner = keras_tuner.GridSearch(build)\ntuner.search(x, y,\n    epochs=3)")
+    assert costly_line(search) == "tuner.search(x, y,"
+    assert costly_line("def score(m):\n    return m.fit(x)\n\n\nfor r in rates:\n    score(r)") == "for r in rates:"
+    assert costly_line("import time\ntime.sleep(2.5)") == "time.sleep(2.5)"
+    assert costly_line("x = 1") == "x = 1"

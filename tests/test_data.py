@@ -577,6 +577,15 @@ def test_unknown_image_dataset():
         dlh.pretrained_weights("resnet")
 
 
+def test_real_size_standin_has_the_real_sets_size(monkeypatch):
+    """DLHELPERS_STANDIN=real-size: as many images as Dollar Street 10, for timing (make benchmark)."""
+    monkeypatch.setenv("DLHELPERS_STANDIN", "real-size")
+    images = dlh.load_images()
+    assert images.train_images.shape == (standin.REAL_N_TRAIN, 64, 64, 3) == (878, 64, 64, 3)
+    assert len(images.val_images) == standin.REAL_N_TEST
+    assert images.train_images.dtype == np.uint8 and images.train_labels.dtype == np.int32
+
+
 def test_standin_has_the_real_format_and_is_deterministic(monkeypatch):
     monkeypatch.setenv("DLHELPERS_STANDIN", "1")
     images = dlh.load_images()

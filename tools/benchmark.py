@@ -100,9 +100,10 @@ def main(argv: list[str]) -> int:
                     runs[other] = execute.run(notebook, out / "other-backend", backend=other)
         rows.append({"notebook": notebook.name, "backend": backend, "runs": runs})
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    from dlhelpers.datasets import use_standin
+    from dlhelpers.datasets import standin_real_size, use_standin
 
-    data = "stand-in images" if use_standin() else "real data"
+    data = ("real-size stand-in images" if standin_real_size() else
+            "small stand-in images" if use_standin() else "real data")
     text = (f"Benchmark ({machine}; {data}; bold: the backend the lesson runs each notebook on)\n\n"
             f"{table(rows)}\n")
     out.mkdir(parents=True, exist_ok=True)

@@ -80,19 +80,50 @@ def cell_seconds(cell) -> float | None:
     return (end - begin).total_seconds()
 
 
+#: Calls where a cell's time goes: the statement holding the first of them labels the cell.
+COSTLY_CALLS = ("fit", "search", "evaluate", "predict", "train_and_score", "load_images",
+                "pairplot", "save", "load_model", "check_setup", "plot_model")
+
+
+def costly_line(source: str) -> str:
+    """The line that labels a cell in the timings: its first statement that calls a
+    known costly function (``fit``, ``search``, ...), else its first statement that is
+    not an import, a definition or an assignment of a constant."""
+    import ast
+
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:  # IPython magics
+        body = []
+    lines = source.splitlines()
+
+    def calls(node) -> set[str]:
+        return {getattr(n.func, "attr", getattr(n.func, "id", "")) for n in ast.walk(node)
+                if isinstance(n, ast.Call)}
+
+    run = [st for st in body if not isinstance(st, (ast.FunctionDef, ast.ClassDef))]  # defining costs nothing
+    for statement in run:
+        if calls(statement) & set(COSTLY_CALLS):
+            return lines[statement.lineno - 1].strip()
+    for statement in run:
+        if not isinstance(statement, (ast.Import, ast.ImportFrom)) and calls(statement):
+            return lines[statement.lineno - 1].strip()
+    return next((line.strip() for line in lines if line.strip()), "")
+
+
 def slowest_cells(nb, count: int = 3) -> list[dict]:
     """The ``count`` code cells that took longest.
 
-    Each is ``{"cell": N, "seconds": S, "code": first line}``, N counting code
-    cells from 1 as Jupyter's execution counts do.
+    Each is ``{"cell": N, "seconds": S, "code": the costly line}``, N counting
+    code cells from 1 as Jupyter's execution counts do (see :func:`costly_line`).
     """
     timed = []
     code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
     for number, cell in enumerate(code_cells, start=1):
         seconds = cell_seconds(cell)
         if seconds is not None:
-            first = next((line for line in cell.source.splitlines() if line.strip()), "")
-            timed.append({"cell": number, "seconds": round(seconds, 1), "code": first.strip()[:60]})
+            timed.append({"cell": number, "seconds": round(seconds, 1),
+                          "code": costly_line(cell.source)[:60]})
     return sorted(timed, key=lambda t: -t["seconds"])[:count]
 
 

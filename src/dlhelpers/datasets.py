@@ -7,6 +7,7 @@ chosen in one place, :func:`use_standin`.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,23 @@ from .cache import DataCorruptError, UnknownDatasetError, env_flag, fetch
 STANDIN_ENV = "DLHELPERS_STANDIN"
 
 
+#: The value of DLHELPERS_STANDIN that asks for the stand-in at Dollar Street 10's real size.
+REAL_SIZE = "real-size"
+
+
 def use_standin() -> bool:
-    """Whether the image episodes run on generated stand-ins (``DLHELPERS_STANDIN``, for tests)."""
-    return env_flag(STANDIN_ENV)
+    """Whether the image episodes run on generated stand-ins (``DLHELPERS_STANDIN``, for tests).
+
+    On/off as usual (1/true/yes/on, 0/false/no/off), or ``real-size``: the
+    stand-in with as many images as the real Dollar Street 10, which the
+    benchmark uses to time what learners wait for.
+    """
+    return standin_real_size() or env_flag(STANDIN_ENV)
+
+
+def standin_real_size() -> bool:
+    """Whether ``DLHELPERS_STANDIN=real-size`` asks for the real-size stand-in."""
+    return os.environ.get(STANDIN_ENV, "").strip().lower() == REAL_SIZE
 
 
 # --------------------------------------------------------------------------
@@ -215,7 +230,8 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
     if use_standin():
         from .standin import write_standin_dollar_street
 
-        folder = write_standin_dollar_street(Path(tempfile.gettempdir()) / "dlhelpers-standin")
+        folder = write_standin_dollar_street(Path(tempfile.gettempdir()) / "dlhelpers-standin",
+                                             real_size=standin_real_size())
         paths = {part: folder / f"{part}.npy" for part in _DS10_PARTS}
         source = "Stand-in for Dollar Street 10 (generated shapes, for offline tests)"
     else:

@@ -11,8 +11,14 @@ from pathlib import Path
 import numpy as np
 
 SIZE = 64
+#: The small stand-in the tests use (``DLHELPERS_STANDIN=1``).
 N_TRAIN = 240
 N_TEST = 80
+#: The real-size stand-in (``DLHELPERS_STANDIN=real-size``) that times what learners wait
+#: for: Dollar Street 10's 878 training images; the number of test images is not
+#: documented here, so about a hundred.
+REAL_N_TRAIN = 878
+REAL_N_TEST = 99
 #: CIFAR-10's image size, for the stand-in of the classic variant.
 CIFAR_SIZE = 32
 #: Bump when the drawings change, so that files written before are not reused.
@@ -73,16 +79,18 @@ def make_standin_images(n: int, seed: int, size: int = SIZE) -> tuple[np.ndarray
     return images, labels.astype(np.int32)
 
 
-def write_standin_dollar_street(folder: Path, seed: int = 0) -> Path:
+def write_standin_dollar_street(folder: Path, seed: int = 0, real_size: bool = False) -> Path:
     """Write the Dollar Street 10 stand-in as the four ``.npy`` files of the real set.
 
-    Files already written with the same seed are reused.
+    ``real_size``: as many images as the real set (:data:`REAL_N_TRAIN`), else the
+    tests' small set. Files already written with the same seed and size are reused.
     """
-    folder = Path(folder) / f"v{VERSION}-seed{seed}-{N_TRAIN}-{N_TEST}"
+    n_train, n_test = (REAL_N_TRAIN, REAL_N_TEST) if real_size else (N_TRAIN, N_TEST)
+    folder = Path(folder) / f"v{VERSION}-seed{seed}-{n_train}-{n_test}"
     if not (folder / "test_labels.npy").is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        train = make_standin_images(N_TRAIN, seed)
-        test = make_standin_images(N_TEST, seed + 1)
+        train = make_standin_images(n_train, seed)
+        test = make_standin_images(n_test, seed + 1)
         parts = dict(zip(
             ("train_images", "train_labels", "test_images", "test_labels"),
             (*train, *test),
