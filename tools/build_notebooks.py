@@ -105,7 +105,8 @@ class NotebookWriter:
     def add(self, nodes: list, divs: tuple = ()) -> None:
         for node in nodes:
             if isinstance(node, lesson.Text):
-                self.markdown.extend(embed_diagrams(line) for line in node.lines)
+                self.markdown.extend(embed_diagrams(lesson.render_quotes(line, html=False))
+                                     for line in node.lines)
             elif isinstance(node, lesson.Code):
                 self.add_code(node, divs)
             elif not lesson.BLOCKS[node.kind].in_notebooks:

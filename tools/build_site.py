@@ -226,7 +226,7 @@ class PageWriter:
         parts = []
         for node in nodes:
             if isinstance(node, lesson.Text):
-                parts.append("\n".join(node.lines))
+                parts.append("\n".join(lesson.render_quotes(line, html=True) for line in node.lines))
             elif isinstance(node, lesson.Code):
                 parts.append(self.code(node, divs))
             else:

@@ -31,6 +31,15 @@ id, which its notebook cell carries, so executed outputs are found by id
 (:func:`cells_by_id`); the generated setup cell's id (:data:`SETUP_ID`); the
 page's Keras backend, read from its first code block (:attr:`Page.backend`);
 and how outputs are normalised (:func:`shows_value`, :func:`plain_text`).
+
+Quoted figures
+    Prose states only figures the page's code prints, or marks them as
+    quoted, in Pandoc's span syntax: ``[about 28%]{.published}`` for a result
+    of the published lesson (measured on the real photos with its own code),
+    ``[60,000 images]{.quoted}`` for a fact quoted from elsewhere (a data
+    set's documentation), ``[3.71]{.quoted from="03-monitor-the-model"}`` for
+    a figure another page prints. :func:`unprinted_figures` lists the rest;
+    :func:`render_quotes` shows the marks in notebooks and on the site.
 """
 
 from __future__ import annotations
@@ -374,3 +383,90 @@ def output_text(cell, code: Code) -> str | None:
     text = "".join(o.get("text", "") for o in cell.get("outputs", [])
                    if o.get("output_type") == "stream" and o.get("name") == "stdout")
     return plain_text(text).rstrip("\n") or None
+
+
+# -- Figures in prose -------------------------------------------------------------
+
+#: A figure the prose-number check looks at: a thousands separator, a decimal point, or a percentage.
+FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?:\.\d+)?\s?%)(?![\w])")
+#: A marked quotation: ``[text]{.published}``, ``[text]{.quoted}``, ``[text]{.quoted from="page"}``.
+QUOTE = re.compile(r'\[([^\]]+)\]\{\.(published|quoted)(?:\s+from="([\w-]+)")?\}')
+#: What is not prose: inline code, link targets, addresses.
+_NOT_PROSE = re.compile(r"`[^`]*`|\]\([^)]*\)|https?://\S+")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+#: How the marks read where they are shown.
+QUOTE_LABELS = {"published": "published result", "quoted": "quoted"}
+
+
+def render_quotes(line: str, html: bool) -> str:
+    """A prose line with its quotation marks shown: labelled spans on the site, plain in notebooks."""
+    def shown(match):
+        if not html:
+            return match[1]
+        label = QUOTE_LABELS[match[2]] + (f" from {match[3]}" if match[3] else "")
+        return (f'<span class="quote {match[2]}" title="{label}">{match[1]}'
+                f'<sup class="quote-label">{QUOTE_LABELS[match[2]]}</sup></span>')
+    return QUOTE.sub(shown, line)
+
+
+def _numbers(text: str) -> set[float]:
+    found = set()
+    for number in _NUMBER.findall(text):
+        try:
+            found.add(float(number.replace(",", "")))
+        except ValueError:
+            pass
+    return found
+
+
+def _printed(figure: str, numbers: set[float], text: str) -> bool:
+    """Whether ``figure`` (as written in prose) is one of ``numbers``, at the prose's precision.
+
+    ``3.71`` is printed by an output holding 3.7134; ``28%`` by one holding
+    28% or 0.28; ``1,800`` by 1800 or 1,800.
+    """
+    digits = figure.rstrip("% ").replace(",", "")
+    value = float(digits)
+    places = len(digits.split(".")[1]) if "." in digits else 0
+    if figure.endswith("%"):
+        return f"{figure.rstrip('% ')}%" in text or any(
+            round(n * 100, places) == value for n in numbers if n <= 1)
+    return any(round(n, places) == value for n in numbers)
+
+
+def page_texts(page: Page, executed=None) -> str:
+    """What a page prints: its checked output blocks, its code, and the executed notebook's outputs."""
+    texts = [code.output for code, _ in page.code() if code.checked]
+    texts += [code.source for code, _ in page.code()]
+    for cell in (executed.cells if executed is not None else []):
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", "") + output.get("data", {}).get("text/plain", ""))
+    return plain_text("\n".join(texts))
+
+
+def unprinted_figures(page: Page, printed: str, elsewhere: dict[str, str] | None = None) -> list[str]:
+    """``"page.md:line: figure"`` for each prose figure that ``printed`` lacks and no mark quotes.
+
+    ``elsewhere``: what other pages print, by name, for ``{.quoted from="NAME"}``.
+    """
+    numbers = _numbers(printed)
+    problems = []
+    for node, _ in page.walk():
+        if not isinstance(node, Text):
+            continue
+        for line in node.lines:
+            prose = _NOT_PROSE.sub("", line)
+            if len(re.findall(r"\{\.(?:published|quoted)\b", prose)) != len(QUOTE.findall(prose)):
+                problems.append(f"{page.path.name}: a quotation mark that does not open and close "
+                                f"on one line: \"{line.strip()[:80]}\"")
+            for quote in QUOTE.finditer(prose):
+                if quote[3]:  # quoted from another page: that page must print it
+                    other = (elsewhere or {}).get(quote[3])
+                    for figure in FIGURE.findall(quote[1]):
+                        if other is None or not _printed(figure, _numbers(other), other):
+                            problems.append(f"{page.path.name}: {figure} (quoted from {quote[3]}, "
+                                            "which does not print it)")
+            for figure in FIGURE.findall(QUOTE.sub("", prose)):
+                if not _printed(figure, numbers, printed):
+                    problems.append(f"{page.path.name}: {figure} in \"{line.strip()[:80]}\"")
+    return problems
