@@ -82,3 +82,21 @@ def test_quotes_are_shown_plain_in_notebooks_and_labelled_on_the_site():
     html = lesson.render_quotes(line, html=True)
     assert '<span class="quote published" title="published result">about 28%' in html
     assert 'title="quoted from 03-monitor-the-model"' in html and "{." not in html
+
+
+# -- Ask before telling -------------------------------------------------------------
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_no_challenge_answer_stands_in_the_prose_above_it(page):
+    """No figure a solution states (two or more digits, or a decimal point) is told above it,
+    apart from what the challenge gives and what the code and outputs above show."""
+    assert lesson.answers_above(page) == []
+
+
+def test_the_answer_check_catches_a_restored_giveaway(tmp_path):
+    page = next(p for p in PAGES if p.name == "02-keras")
+    text = page.path.read_text(encoding="utf-8")
+    copy = tmp_path / page.path.name
+    copy.write_text(text.replace("describes penguins of three species", "describes 344 penguins of three species"),
+                    encoding="utf-8")
+    assert any(": The data set: 344" in problem for problem in lesson.answers_above(lesson.parse(copy)))

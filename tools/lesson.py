@@ -470,3 +470,52 @@ def unprinted_figures(page: Page, printed: str, elsewhere: dict[str, str] | None
                 if not _printed(figure, numbers, printed):
                     problems.append(f"{page.path.name}: {figure} in \"{line.strip()[:80]}\"")
     return problems
+
+
+# -- Ask before telling ------------------------------------------------------------
+
+#: A figure a solution states: two or more digits, or a decimal point.
+ANSWER_FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d{2,})(?![\w])")
+
+
+def _answer_figures(lines) -> set[str]:
+    return {figure.replace(",", "") for line in lines
+            for figure in ANSWER_FIGURE.findall(_NOT_PROSE.sub("", QUOTE.sub(r"\1", line)))}
+
+
+def answers_above(page: Page) -> list[str]:
+    """``"page.md:line: challenge title: figures"`` where prose above a challenge states its answer.
+
+    An answer figure is one its solution's text states, apart from those the
+    challenge itself gives and those the code or outputs above show (the
+    givens a solution restates). Solutions and instructor notes above do not
+    count: they are collapsed or hidden.
+    """
+    problems = []
+    prose: set[str] = set()
+    shown: set[str] = set()
+
+    def visit(nodes, divs=()):
+        for node in nodes:
+            if isinstance(node, Code):
+                if "solution" not in divs:
+                    for text in (node.source, node.output or ""):
+                        shown.update(n.replace(",", "").replace("_", "")
+                                     for n in re.findall(r"\d[\d,_]*(?:\.\d+)?", text))
+            elif isinstance(node, Text):
+                if "solution" not in divs and "instructor" not in divs:
+                    prose.update(_answer_figures(node.lines))
+            else:
+                if node.kind == "challenge":
+                    solutions = [c for c in node.children if isinstance(c, Div) and c.kind == "solution"]
+                    stated = {f for s in solutions for n, _ in page.walk(s.children)
+                              if isinstance(n, Text) for f in _answer_figures(n.lines)}
+                    given = {f for n, _ in page.walk([c for c in node.children if c not in solutions])
+                             if isinstance(n, Text) for f in _answer_figures(n.lines)}
+                    told = sorted((stated - given - shown) & prose)
+                    if told:
+                        problems.append(f"{page.path.name}:{node.line}: {node.title}: {', '.join(told)}")
+                visit(node.children, divs + (node.kind,))
+
+    visit(page.body)
+    return problems
