@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: lesson test setup notebooks figures site benchmark
+.PHONY: lesson test setup notebooks figures site benchmark test-py313 colab
 lesson: setup
 	$(BIN)/python -m dlhelpers check --no-data
 	@# A file that cannot be fetched is reported with what to do; the notebooks
@@ -51,3 +51,31 @@ site: setup
 # images), so the times are what learners wait for; DLHELPERS_STANDIN=0 uses the real photos.
 benchmark: setup
 	DLHELPERS_STANDIN=$${DLHELPERS_STANDIN:-real-size} $(BIN)/python -m tools.benchmark --compare
+
+# The newest supported Python (3.13; .ci/run runs this after `make test`): the
+# lesson's pins installed on it, then the helper tests and episodes 1-3 re-executed.
+# Its executed notebooks go to build/py313/, apart from the site's.
+PYTHON313 ?= python3.13
+VENV313   := .venv-3.13
+test-py313: $(VENV313)/.installed
+	DLHELPERS_NBVAL_KEEP=build/py313 $(VENV313)/bin/python -m pytest -p no:cacheprovider \
+	  tests/test_helpers.py tests/test_data.py tests/test_mirror_room.py \
+	  notebooks/01-introduction.ipynb notebooks/02-keras.ipynb notebooks/03-monitor-the-model.ipynb
+
+$(VENV313)/.installed: pyproject.toml
+	$(PYTHON313) -m venv $(VENV313)
+	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV313)/bin/python -m pip install --quiet -e ".[lesson,maintainer]"
+	touch $@
+
+# The lesson as Colab runs it: a fresh Python 3.13 environment holding exactly
+# Colab's published versions (tools/colab-versions.txt), then the notebooks'
+# install cells, the check and every notebook (tools/colab_check.py; report in
+# build/colab.md). Rebuilt from scratch each time, as a Colab runtime is.
+VENVCOLAB := .venv-colab
+colab:
+	rm -rf $(VENVCOLAB)
+	$(PYTHON313) -m venv $(VENVCOLAB)
+	$(VENVCOLAB)/bin/python -m pip install --quiet --upgrade pip
+	$(VENVCOLAB)/bin/python -m pip install --quiet -r tools/colab-versions.txt
+	$(VENVCOLAB)/bin/python -m tools.colab_check

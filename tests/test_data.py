@@ -200,9 +200,29 @@ def test_captive_portal_page_is_never_taken_for_data(cache, monkeypatch, capsys)
     for name, entry in dlh.REGISTRY.items():
         said = captured.out if entry.optional else captured.err
         optional = r" \(optional, only for an optional exercise; skipped\)" if entry.optional else ""
-        assert re.search(rf"^corrupt +{name}{optional}: .*captive portal", said, re.M), name
+        assert re.search(rf"^corrupt +{name}{optional}: not downloaded: {portal}/\S+ -> ", said, re.M), name
+    # The cause and the fix once, not once per file.
+    assert captured.err.count("Cause: a web page came back instead of data (a Wi-Fi sign-in page") == 1
+    assert captured.err.count("Fix: ") == 1
     assert "ok " not in captured.out
     assert cached_files(cache) == []  # nothing cached for good
+
+
+def test_offline_download_is_one_line_per_file_then_the_cause_once(cache, monkeypatch, capsys):
+    for name in dlh.REGISTRY:  # .invalid never resolves: what a laptop without network meets
+        register(monkeypatch, name, url=f"https://{name}.invalid/{name}.bin")
+    assert cli.main(["download"]) == 1
+    captured = capsys.readouterr()
+    needed = sum(not entry.optional for entry in dlh.REGISTRY.values())
+    assert captured.err.endswith(f"{needed} file(s) could not be fetched.\n")
+    lines = (captured.out + captured.err).splitlines()
+    for name in dlh.REGISTRY:
+        mine = [line for line in lines if re.match(rf"missing +{name}\b", line)]
+        assert len(mine) == 1 and f"https://{name}.invalid/{name}.bin -> {cache}" in mine[0], name
+    assert captured.err.count("Cause: no network: the servers' names could not be looked up") == 1
+    assert captured.err.count("Fix: connect to the internet") == 1
+    assert "urllib3" not in captured.err and "Max retries" not in captured.err  # no wall of text
+    assert len(lines) == len(dlh.REGISTRY) + 3  # a line per file, the cause, the fix, the count
 
 
 @pytest.mark.parametrize("kind", ["npy", "h5"])
@@ -478,8 +498,9 @@ def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypa
         assert f"downloaded from {address}/{WEATHER}" in out
         for path in (WEATHER, MOBILENET):
             assert (learner / path).read_bytes() == (lesson_cache / path).read_bytes()
-        assert cli.main(["download", "dollar_street_test_labels"]) == 1
-        assert "404" in capsys.readouterr().err
+        assert os.environ.get("DLHELPERS_MIRROR") is None  # --mirror was for that command only
+        assert cli.main(["download", "--mirror", address, "dollar_street_test_labels"]) == 1
+        assert "Cause: the server answered HTTP 404." in capsys.readouterr().err
         import urllib.error
         import urllib.request
 
@@ -494,9 +515,9 @@ def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypa
         (lesson_cache / WEATHER).unlink()
         (lesson_cache / WEATHER).write_bytes(PORTAL)
         (learner / WEATHER).unlink()
-        assert cli.main(["download", "weather"]) == 1
+        assert cli.main(["download", "--mirror", address, "weather"]) == 1
         captured = capsys.readouterr()
-        assert "404" in captured.err
+        assert "Cause: the server answered HTTP 404." in captured.err
         assert f"{WEATHER} changed or was removed since the mirror started: not served" in captured.out
 
 

@@ -105,6 +105,71 @@ def test_check_fails_on_missing_package(monkeypatch, capsys):
     assert "pooch is not installed" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("minor", [11, 12, 13])
+def test_check_accepts_the_supported_pythons(minor, monkeypatch, capsys):
+    monkeypatch.setattr(checks, "_python_version", lambda: (3, minor))
+    assert checks.python_problem() is None
+    assert dlh.check_setup(data=False)
+    assert f"Python          3.{minor}\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("version", [(3, 10), (3, 14)])
+def test_check_rejects_other_pythons_and_says_how_to_get_one(version, monkeypatch, capsys):
+    monkeypatch.setattr(checks, "_python_version", lambda: version)
+    assert not dlh.check_setup(data=False)
+    out = capsys.readouterr().out
+    assert f"PROBLEM: Python {version[0]}.{version[1]} is not supported" in out
+    assert "wheels for Python 3.11, 3.12, 3.13 only" in out
+    assert "Install Python 3.13 (python.org; on Windows `py install 3.13`" in out
+    assert "or use Colab" in out
+
+
+def test_check_names_machines_without_tensorflow():
+    assert "Intel Macs" in checks.platform_problem("Darwin", "x86_64")
+    assert "Windows on ARM" in checks.platform_problem("Windows", "ARM64")
+    assert checks.platform_problem("Darwin", "arm64") is None
+    assert checks.platform_problem("Windows", "AMD64") is None
+    assert checks.platform_problem("Linux", "x86_64") is None
+
+
+#: Colab's runtime as published by googlecolab/backend-info (2026-08; tools/colab-versions.txt).
+COLAB = {"tensorflow": "2.20.0", "keras": "3.13.2", "jax": "0.7.2", "numpy": "2.1.3",
+         "pandas": "2.2.3", "scikit-learn": "1.6.1", "matplotlib": "3.10.0", "pooch": "1.9.0"}
+
+
+def _as_on_colab(monkeypatch, missing=()):
+    real = checks._installed
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
+    monkeypatch.setattr(checks, "_python_version", lambda: (3, 13))
+    monkeypatch.setattr(checks, "_installed",
+                        lambda n: None if n in missing else COLAB.get(n) or real(n))
+
+
+def test_check_on_colab_reports_no_false_problem(monkeypatch, capsys):
+    _as_on_colab(monkeypatch)
+    assert dlh.check_setup(data=False)
+    out = capsys.readouterr().out
+    assert "Python          3.13 (Google Colab)" in out
+    assert "keras           3.13.2" in out  # Colab's own, shown...
+    assert "differs from the tested" not in out and "PROBLEM" not in out  # ...not flagged
+
+
+def test_check_on_colab_points_to_the_install_cell(monkeypatch, capsys):
+    _as_on_colab(monkeypatch, missing=("keras-tuner",))
+    assert not dlh.check_setup(data=False)
+    out = capsys.readouterr().out
+    assert "PROBLEM: keras-tuner is not installed: run the notebook's first code cell" in out
+    assert "requirements.txt" not in out
+
+
+def test_check_off_colab_flags_other_versions(monkeypatch, capsys):
+    real = checks._installed
+    monkeypatch.setattr(checks, "_installed", lambda n: COLAB.get(n) or real(n))
+    assert dlh.check_setup(data=False)  # a warning, not a problem
+    pin = checks.pinned_versions()["keras"]
+    assert f"Note: keras 3.13.2 differs from the tested {pin}" in capsys.readouterr().out
+
+
 def test_pins_are_read_from_requirements():
     pins = checks.pinned_versions()
     assert pins["keras"].startswith("3.") and "tensorflow" in pins
@@ -116,7 +181,9 @@ def test_download_command_reports_failure(cache, monkeypatch, capsys):
     monkeypatch.setitem(dlh.REGISTRY, "weather",
                         replace(dlh.REGISTRY["weather"], url="http://127.0.0.1:9/w.csv"))
     assert cli.main(["download", "weather"]) == 1
-    assert "missing    weather: weather/weather_prediction_dataset_light.csv is not cached" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "missing    weather: not downloaded: http://127.0.0.1:9/w.csv -> " in err
+    assert "Cause: the servers could not be reached" in err
 
 
 def test_download_command_rejects_unknown_names(capsys):

@@ -33,6 +33,7 @@ outputs; nbval runs it top to bottom without comparing outputs.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import sys
 import tomllib
@@ -52,10 +53,40 @@ ANSWER_CELL = "# Your answer here\n"
 SKIP_TAGS = ["nbval-skip", "skip-execution"]
 
 
+#: Modules pages import that Colab's runtime does not ship, and their distributions.
+#: The install cell adds them (pinned as in pyproject's `lesson` set) on the pages
+#: that import them; `make colab` proves that this is all Colab lacks.
+COLAB_LACKS = {"keras_tuner": "keras-tuner"}
+
+
+def _pyproject() -> dict:
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)
+
+
 def repository_url() -> str:
     """The repository address, kept once in pyproject.toml."""
-    with open(ROOT / "pyproject.toml", "rb") as file:
-        return tomllib.load(file)["project"]["urls"]["Repository"].rstrip("/")
+    return _pyproject()["project"]["urls"]["Repository"].rstrip("/")
+
+
+def lesson_pin(distribution: str) -> str:
+    """``name==version`` for a distribution, from pyproject's `lesson` install set."""
+    for requirement in _pyproject()["project"]["optional-dependencies"]["lesson"]:
+        if requirement.split("==")[0].strip().lower() == distribution:
+            return requirement.strip()
+    raise KeyError(f"{distribution} has no pin in pyproject.toml's `lesson` set")
+
+
+def colab_lacks(page: lesson.Page) -> list[str]:
+    """The modules in :data:`COLAB_LACKS` that the page's code imports, in that order."""
+    imported = set()
+    for code, _ in page.code():
+        for node in ast.walk(ast.parse(code.source)):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+    return [module for module in COLAB_LACKS if module in imported]
 
 
 class NotebookWriter:
@@ -190,7 +221,7 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
             "edit the page, not the notebook.",
         ]
     writer.flush()
-    writer.code_cell(setup_source(url), [] if exercises else ["nbval-ignore-output"],
+    writer.code_cell(setup_source(url, colab_lacks(page)), [] if exercises else ["nbval-ignore-output"],
                      lesson.SETUP_ID)
     writer.add(page.body)
     writer.flush()
@@ -212,18 +243,23 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
     return notebook
 
 
-def setup_source(url: str) -> str:
-    """The generated first cell: install the helpers where they are missing (e.g. on Colab).
+def setup_source(url: str, modules: list[str] = ()) -> str:
+    """The generated first cell: install what is missing (on Colab: the helpers and `modules`).
 
-    It sets nothing: the page's own first block imports the helpers and sets
-    the Keras backend where learners read it (``dlh.use_backend(...)``).
+    Colab's own TensorFlow, Keras and JAX stay: the helpers' requirements are
+    floors that Colab's versions meet. The cell sets nothing: the page's own
+    first block imports the helpers and sets the Keras backend where learners
+    read it (``dlh.use_backend(...)``).
     """
+    names = ", ".join(["dlhelpers", *modules])
+    extras = "".join(f' "{lesson_pin(COLAB_LACKS[module])}"' for module in modules)
+    what = " and ".join(["the lesson's helpers", *(COLAB_LACKS[m] for m in modules)])
     return "\n".join([
-        "# Install the lesson's helpers where they are missing (e.g. on Colab).",
+        f"# Install {what} where they are missing (e.g. on Colab).",
         "try:",
-        "    import dlhelpers",
+        f"    import {names}",
         "except ImportError:",
-        f'    %pip install --quiet "dlhelpers @ git+{url}"',
+        f'    %pip install --quiet "dlhelpers @ git+{url}"{extras}',
     ])
 
 

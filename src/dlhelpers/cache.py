@@ -36,7 +36,44 @@ PARTIAL_SUFFIX = ".part"
 
 
 class DataError(Exception):
-    """Base class of the errors a learner can act on."""
+    """Base class of the errors a learner can act on.
+
+    A failed download also carries, for ``python -m dlhelpers download`` to
+    sum up once: ``cause`` (a few words, the same for every file that failed
+    the same way), ``url`` and ``target`` (where the file should be saved).
+    """
+
+    cause: str | None = None
+    url: str | None = None
+    target: Path | None = None
+
+    def failed_download(self, cause: str, url: str, target: Path) -> "DataError":
+        self.cause, self.url, self.target = cause, url, target
+        return self
+
+
+def failure_cause(error: BaseException) -> str:
+    """What a failed request says about the network, in words the same for every file."""
+    import requests
+
+    text = str(error)
+    if isinstance(error, requests.exceptions.ProxyError):
+        return "a proxy refused the connection (check the HTTPS_PROXY setting your network needs)"
+    if isinstance(error, requests.exceptions.SSLError):
+        return ("the secure connection was interfered with (a captive portal or proxy "
+                "answers for the server)")
+    if isinstance(error, requests.exceptions.ConnectionError) and (
+            "NameResolution" in text or "resolve" in text or "getaddrinfo" in text):
+        return "no network: the servers' names could not be looked up (offline, or the network blocks them)"
+    if isinstance(error, requests.exceptions.Timeout):
+        return "the servers did not answer in time (a slow or blocked network)"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return "the servers could not be reached (offline, or a firewall blocks them)"
+    if isinstance(error, requests.exceptions.HTTPError) and error.response is not None:
+        return f"the server answered HTTP {error.response.status_code}"
+    if isinstance(error, OSError):
+        return f"the file could not be written ({error.strerror or error})"
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
 
 
 class DataMissingError(DataError):
@@ -373,7 +410,7 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
     except OSError as error:
         raise DataMissingError(
             f"{entry.path} is not cached and the cache folder cannot be written ({error}).\n{manual}"
-        ) from error
+        ).failed_download(failure_cause(error), url, target) from error
     if target.exists() and not target.is_file():
         raise DataCorruptError(f"{target} is a folder, not the file {entry.path}: move it away and "
                                f"run {_fix(name)} again.")
@@ -384,20 +421,24 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
                 pooch.HTTPDownloader(progressbar=progress, timeout=60)(
                     url, _Capped(file, entry.max_bytes), None)
         except _TooLarge as error:
-            raise DataCorruptError(f"The download of {name} from {url} was stopped: {error}. "
-                                   f"Nothing was saved; check the address and run {_fix(name)} again.") from None
+            raise DataCorruptError(
+                f"The download of {name} from {url} was stopped: {error}. "
+                f"Nothing was saved; check the address and run {_fix(name)} again."
+            ).failed_download(str(error), url, target) from None
         except Exception as error:  # no network, HTTP error, disk full, ...
             raise DataMissingError(
                 f"{entry.path} is not cached and could not be downloaded "
                 f"({type(error).__name__}: {error}).\n{manual}"
-            ) from error
+            ).failed_download(failure_cause(error), url, target) from error
         try:
             verify(partial, entry)
         except validate.ContentError as error:
+            cause = ("a web page came back instead of data (a Wi-Fi sign-in page or a proxy)"
+                     if isinstance(error, validate.WebPageError) else f"the download was rejected: {error}")
             raise DataCorruptError(
                 f"The download of {name} from {url} was rejected: {error}. "
                 f"Nothing was saved; run {_fix(name)} to try again."
-            ) from None
+            ).failed_download(cause, url, target) from None
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(partial, 0o666 & ~umask)  # readable by everyone a shared cache serves

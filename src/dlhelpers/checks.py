@@ -20,7 +20,50 @@ CHECKED = (
 )
 #: Major versions the lesson cannot run without; anything else is a warning.
 REQUIRED_MAJOR = {"keras": 3, "tensorflow": 2}
-PYTHON_RANGE = ((3, 11), (3, 12))
+#: The Pythons the lesson's pins install on (TensorFlow 2.21 publishes wheels for these).
+PYTHON_RANGE = ((3, 11), (3, 13))
+#: Where no TensorFlow wheel exists at all, whatever the Python: (system, machine).
+NO_TENSORFLOW = {("Darwin", "x86_64"): "Intel Macs", ("Windows", "ARM64"): "Windows on ARM"}
+SETUP_PAGE = "the setup page's section for your system"
+
+
+def _python_version() -> tuple[int, int]:
+    return sys.version_info[:2]
+
+
+def on_colab() -> bool:
+    """Whether this runs in a Google Colab runtime (Colab sets ``COLAB_RELEASE_TAG``)."""
+    return bool(os.environ.get("COLAB_RELEASE_TAG")) or "google.colab" in sys.modules
+
+
+def python_problem(version: tuple[int, int] | None = None) -> str | None:
+    """What is wrong with this Python for the lesson, with how to get a suitable one; None if fine."""
+    version = version or _python_version()
+    low, high = PYTHON_RANGE
+    if low <= version <= high:
+        return None
+    shown = ", ".join(f"3.{minor}" for minor in range(low[1], high[1] + 1))
+    return (f"Python {version[0]}.{version[1]} is not supported: the lesson's TensorFlow has wheels "
+            f"for Python {shown} only, so `pip install` fails with \"No matching distribution found "
+            f"for tensorflow\". Install Python {high[0]}.{high[1]} (python.org; on Windows `py install "
+            f"{high[0]}.{high[1]}`; or Miniforge with environment.yml, see {SETUP_PAGE}), make a new "
+            "virtual environment with it, or use Colab.")
+
+
+def platform_problem(system: str | None = None, machine: str | None = None) -> str | None:
+    """Say so on a system with no TensorFlow wheel (Intel Macs, Windows on ARM); else None."""
+    where = NO_TENSORFLOW.get((system or platform.system(), machine or platform.machine()))
+    if where is None:
+        return None
+    return (f"TensorFlow publishes no wheels for {where}, so episodes 4 and 5 cannot run here: "
+            "use Colab for the lesson (the setup page, 'No TensorFlow for your machine').")
+
+
+def install_advice() -> str:
+    """How to install what is missing, where this runs."""
+    if on_colab():
+        return "run the notebook's first code cell, which installs what Colab lacks"
+    return "run `pip install -r requirements.txt` in the lesson's environment"
 
 
 
@@ -54,14 +97,12 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
     """Print the installation report; return (problems, warnings)."""
     problems: list[str] = []
     warnings: list[str] = []
-    python = platform.python_version()
-    low, high = PYTHON_RANGE
-    print(f"Python          {python}")
-    if not low <= sys.version_info[:2] <= high:
-        problems.append(
-            f"Python {python} is not supported: use Python {low[0]}.{low[1]}-{high[0]}.{high[1]} "
-            "(TensorFlow wheels exist only for those)."
-        )
+    colab = on_colab()
+    major, minor = _python_version()
+    print(f"Python          {major}.{minor}" + (" (Google Colab)" if colab else ""))
+    for problem in (python_problem(), platform_problem()):
+        if problem:
+            problems.append(problem)
     pins = pinned_versions()
     for name in CHECKED:
         version = _installed(name)
@@ -72,10 +113,10 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
             warnings.append(
                 "jax is not installed, so the pages that ask for JAX run on TensorFlow: the lesson "
                 "runs, more slowly, and trained models print numbers a little different from the "
-                "pages. `pip install -r requirements.txt` installs it.")
+                f"pages. To install it, {install_advice()}.")
             continue
         if version is None:
-            problems.append(f"{name} is not installed: run `pip install -r requirements.txt`.")
+            problems.append(f"{name} is not installed: {install_advice()}.")
             continue
         major = REQUIRED_MAJOR.get(name)
         if major is not None and int(version.split(".")[0]) != major:
@@ -83,7 +124,8 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
                 f"{name} {version} is installed but the lesson needs {name} {major}.x: "
                 f"run `pip install -r requirements.txt` (pins {name}=={pin or f'{major}.*'})."
             )
-        elif pin and pin.split(".")[:2] != version.split(".")[:2]:
+        elif pin and pin.split(".")[:2] != version.split(".")[:2] and not colab:
+            # Colab's own versions are tested too (`make colab`), so they are no surprise there.
             warnings.append(f"{name} {version} differs from the tested {pin}; most things should still work.")
     described = _report_backend(warnings)
     _report_gpu(described, warnings)

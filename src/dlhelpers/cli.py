@@ -14,32 +14,45 @@ from .checks import check_setup
 def download(names: list[str]) -> int:
     """Fetch and verify the named files (all by default); return the number that failed.
 
-    Reports each file in the same states as ``check``: ok, missing, corrupt
-    or unreadable, with the fix.
+    One line per file, in the states ``check`` uses (ok, missing, corrupt,
+    unreadable). When downloads fail, the cause is named once (no network, a
+    proxy, a Wi-Fi sign-in page, ...) and the fix is given once, with each
+    file's address and where to save it on its own line above.
     """
     for path in cache.remove_stray_partials():
         print(f"removed {path} (left by an interrupted download)")
     failed = 0
+    causes: list[str] = []
     for name in names or list(cache.REGISTRY):
         optional = cache.REGISTRY[name].optional and not names
         before = cache.status(name)
         if before.ok:  # verified just now; nothing to fetch
-            print(f"{'ok':<10} {name}: {before.path} (already cached; {before.detail})")
+            print(f"{'ok':<10} {name}: {before.path} (already cached; {before.detail})", flush=True)
             continue
         try:
             path = cache.fetch(name, progress=True)
         except cache.DataError as error:
             state = before.state if before.state != "missing" else (
                 "corrupt" if isinstance(error, cache.DataCorruptError) else "missing")
+            if error.cause is None:  # not a download: a bad cached file, a setting
+                line = str(error).splitlines()[0]
+            else:
+                causes += [error.cause] if error.cause not in causes else []
+                line = f"not downloaded: {error.url} -> {error.target}"
             if optional:  # an optional exercise's file: say so, and do not fail
-                first = str(error).splitlines()[0]
-                print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {first}")
+                print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {line}", flush=True)
                 continue
             failed += 1
-            print(f"{state:<10} {name}: {error}", file=sys.stderr)
+            print(f"{state:<10} {name}: {line}", file=sys.stderr)
         else:
             source = cache.source_url(cache.REGISTRY[name])
             print(f"{'ok':<10} {name}: {path} (downloaded from {source}; {cache.status(name).detail})")
+    if causes:
+        print(f"Cause: {'; '.join(causes)}.", file=sys.stderr)
+        print("Fix: connect to the internet (on a venue's Wi-Fi, open any web page first and accept its "
+              "sign-in page) and run `python -m dlhelpers download` again; or save each address above "
+              f"by hand as the file named after its arrow (the cache folder is {cache.cache_dir()}; "
+              f"{cache.CACHE_ENV} sets another, and {cache.MIRROR_ENV} a venue mirror).", file=sys.stderr)
     return failed
 
 
@@ -97,11 +110,18 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [n for n in args.names if n not in cache.REGISTRY]
         if unknown:
             parser.error(f"unknown file(s) {', '.join(unknown)}; known: {', '.join(cache.REGISTRY)}")
-        if args.mirror is not None:
+        saved = os.environ.get(cache.MIRROR_ENV)
+        if args.mirror is not None:  # for this command only, not for its caller afterwards
             os.environ[cache.MIRROR_ENV] = args.mirror
-        cache.mirror_address()  # a malformed address is said once, before anything else
-        with _terminate_as_interrupt():
-            failed = download(args.names)
+        try:
+            cache.mirror_address()  # a malformed address is said once, before anything else
+            with _terminate_as_interrupt():
+                failed = download(args.names)
+        finally:
+            if saved is None:
+                os.environ.pop(cache.MIRROR_ENV, None)
+            else:
+                os.environ[cache.MIRROR_ENV] = saved
     except KeyboardInterrupt:
         print("\nStopped; no partial file was kept. Run the same command again to go on.",
               file=sys.stderr)
@@ -110,5 +130,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PROBLEM: {error}", file=sys.stderr)
         return 2
     if failed:
-        print(f"{failed} file(s) could not be fetched; see the messages above.", file=sys.stderr)
+        print(f"{failed} file(s) could not be fetched.", file=sys.stderr)
     return 1 if failed else 0

@@ -1,0 +1,185 @@
+"""Run the lesson as Colab would: Colab's package versions, the notebooks' install cell, nbval.
+
+    python -m tools.colab_check        (``make colab`` builds the environment first)
+
+Run by the Python of an environment that holds exactly the versions in
+tools/colab-versions.txt (Google Colab's published runtime) and nothing of
+the lesson's. It then does what "Run all" does on Colab, in order:
+
+1. checks that the environment is Colab's: every version as listed, and the
+   helpers and keras-tuner absent (Colab ships neither);
+2. runs each notebook's install cell's ``%pip install`` line, with the git
+   address of the helpers replaced by this checkout (the code under test);
+3. checks that the install left Colab's versions alone, and lists what it added;
+4. runs ``python -m dlhelpers check`` as on Colab, which must report no problem;
+5. re-executes every complete notebook with nbval (the test harness is
+   installed now, after step 3, and must not move a Colab package either),
+   on the stand-in for files this machine does not have.
+
+Writes build/colab.md (which notebooks pass, and the failing cells' first
+lines) and exits non-zero when any step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VERSIONS = ROOT / "tools" / "colab-versions.txt"
+NOTEBOOKS = ROOT / "notebooks"
+REPORT = ROOT / "build" / "colab.md"
+#: What the notebooks' install cells must add on Colab (Colab's runtime lacks them).
+LACKING = ("dlhelpers", "keras-tuner", "palmerpenguins")
+#: The test harness: pytest and nbval from pyproject's `maintainer` set.
+HARNESS = ("pytest", "nbval", "pyyaml", "nbformat")
+
+
+def colab_versions() -> dict[str, str]:
+    """Colab's versions as listed in tools/colab-versions.txt, by lower-case name."""
+    pins = {}
+    for line in VERSIONS.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def installed() -> dict[str, str]:
+    return {dist.metadata["Name"].lower().replace("_", "-"): dist.version
+            for dist in importlib.metadata.distributions()}
+
+
+def moved(before: dict[str, str], after: dict[str, str], watched: dict[str, str]) -> list[str]:
+    """The watched packages whose version an install changed, as ``name a -> b``."""
+    return [f"{name} {before.get(name)} -> {after.get(name)}"
+            for name in watched if before.get(name) != after.get(name)]
+
+
+def install_lines(notebooks: list[Path]) -> list[str]:
+    """Each distinct ``%pip install`` line of the notebooks' first code cells, in order."""
+    lines = []
+    for path in notebooks:
+        cells = json.loads(path.read_text())["cells"]
+        first = next(cell for cell in cells if cell["cell_type"] == "code")
+        for line in "".join(first["source"]).splitlines():
+            line = line.strip()
+            if line.startswith("%pip install") and line not in lines:
+                lines.append(line)
+    return lines
+
+
+def as_local(line: str) -> list[str]:
+    """A cell's ``%pip install`` line as pip arguments, with this checkout for the helpers' git address."""
+    words = shlex.split(line.removeprefix("%pip"))
+    return [f"dlhelpers @ {ROOT.as_uri()}" if re.match(r"dlhelpers @ git\+", word) else word
+            for word in words]
+
+
+def pip(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "pip", *args], check=True)
+
+
+def harness_pins() -> list[str]:
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        maintainer = tomllib.load(file)["project"]["optional-dependencies"]["maintainer"]
+    return [pin for pin in maintainer if pin.split("==")[0].lower() in HARNESS]
+
+
+def run_notebook(path: Path, keep: Path) -> tuple[bool, list[str]]:
+    """nbval on one notebook; (passed, the first line of each failing cell's report)."""
+    env = dict(os.environ, DLHELPERS_NBVAL_KEEP=str(keep))
+    env.setdefault("DLHELPERS_STANDIN", "1")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path.relative_to(ROOT))],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    failures = [line.removeprefix("FAILED ").split(" - ")[0]
+                for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+    if result.returncode and not failures:
+        failures = [result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]]
+    log = ROOT / "build" / "logs" / f"colab-{path.stem}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(result.stdout + result.stderr)
+    return result.returncode == 0, failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every complete notebook")
+    args = parser.parse_args(argv)
+    notebooks = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("*.ipynb"))
+    colab = colab_versions()
+    report = [f"# The lesson on Colab's versions (Python {sys.version.split()[0]})", ""]
+    failed = False
+
+    # 1. The environment is Colab's.
+    before = installed()
+    wrong = [f"{name} {before.get(name, 'missing')} (Colab: {version})"
+             for name, version in colab.items() if before.get(name) != version]
+    present = [name for name in LACKING if name in before]
+    if wrong or present:
+        print("Not Colab's environment:", "; ".join(wrong + [f"{n} already installed" for n in present]))
+        print("Build it with `make colab`, which starts from an empty environment.")
+        return 2
+    report.append(f"Colab's {len(colab)} listed versions installed; {', '.join(LACKING)} absent.")
+
+    # 2-3. The install cells, then nothing of Colab's moved.
+    for line in install_lines(notebooks):
+        print("install cell:", line)
+        pip(*as_local(line))
+    after = installed()
+    changed = moved(before, after, colab)
+    added = sorted(f"{name} {after[name]}" for name in after.keys() - before.keys())
+    missing = [name for name in LACKING if name not in after]
+    report.append(f"The install cells added: {', '.join(added)}.")
+    if changed or missing:
+        failed = True
+        report.append(f"**FAILED**: changed {changed or 'nothing'}; still missing {missing or 'nothing'}.")
+    else:
+        report.append("They left every Colab version as it was.")
+
+    # 4. The check, as on Colab.
+    env = dict(os.environ, COLAB_RELEASE_TAG=os.environ.get("COLAB_RELEASE_TAG", "make-colab"))
+    check = subprocess.run([sys.executable, "-m", "dlhelpers", "check", "--no-data"],
+                           env=env, capture_output=True, text=True)
+    print(check.stdout, end="")
+    problems = [line for line in check.stdout.splitlines() if line.startswith("PROBLEM")]
+    if check.returncode or problems:
+        failed = True
+        report.append(f"**FAILED**: `python -m dlhelpers check` on Colab: {problems or check.stderr[-300:]}")
+    else:
+        notes = [line for line in check.stdout.splitlines() if line.startswith("Note")]
+        report.append(f"`python -m dlhelpers check` as on Colab: no problem, {len(notes)} note(s).")
+
+    # 5. The notebooks, with the harness added (which must not move Colab's versions either).
+    pip("install", "--quiet", *harness_pins())
+    harness_moved = moved(after, installed(), colab)
+    if harness_moved:
+        failed = True
+        report.append(f"**FAILED**: installing the test harness changed {harness_moved}.")
+    report += ["", "| notebook | nbval | failing cells |", "|---|---|---|"]
+    with tempfile.TemporaryDirectory() as keep:
+        for path in notebooks:
+            passed, failures = run_notebook(path, Path(keep))
+            failed |= not passed
+            print(f"{path.name}: {'passed' if passed else 'FAILED ' + ', '.join(failures)}")
+            report.append(f"| {path.stem} | {'passed' if passed else '**failed**'} | "
+                          f"{'; '.join(failures) or '-'} |")
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text("\n".join(report) + "\n")
+    print(f"wrote {REPORT.relative_to(ROOT)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
