@@ -6,9 +6,9 @@ import pytest
 
 from tools.check_site import serve  # a quiet file server on 127.0.0.1
 
-# The image episodes run on the generated stand-in in tests; kernels that
-# nbval starts inherit this environment.
-os.environ.setdefault("DLHELPERS_STANDIN", "1")
+# The image episodes run on the real Dollar Street photos, downloaded once,
+# unless DLHELPERS_STANDIN=1 asks for the generated stand-in: .ci/run sets it
+# on the offline test machines only. Kernels that nbval starts inherit it.
 # No MPLBACKEND here: kernels must keep Jupyter's inline backend, or figures
 # drawn with plain pyplot (seaborn's pair plot) never reach the outputs the
 # site shows. Without a display, matplotlib in this process falls back to Agg.

@@ -637,7 +637,7 @@ def test_cifar10_standin_goes_through_the_keras_datasets_path(monkeypatch):
     assert x_train.shape == (standin.N_TRAIN, 32, 32, 3) and x_train.dtype == np.uint8
     assert y_train.shape == (standin.N_TRAIN, 1)  # as keras.datasets.cifar10 returns labels
     images = dlh.load_images("cifar10")
-    assert images.source.startswith("Stand-in for CIFAR-10")
+    assert images.source.startswith("Stand-in for CIFAR-10") and images.standin
     assert images.train_images.shape[1:] == (32, 32, 3)
     assert images.class_names == dlh.CIFAR10_CLASSES
     np.testing.assert_array_equal(images.train_labels, y_train.reshape(-1))
@@ -650,8 +650,30 @@ def test_cifar10_standin_goes_through_the_keras_datasets_path(monkeypatch):
 def test_cifar10_variant(monkeypatch):
     monkeypatch.setenv("DLHELPERS_STANDIN", "0")
     images = dlh.load_images("cifar10")
-    assert images.train_images.shape == (50000, 32, 32, 3)
-    assert images.class_names[0] == "airplane"
+    assert images.train_images.shape == (5000, 32, 32, 3) and len(images.val_images) == 10000
+    assert images.class_names[0] == "airplane" and not images.standin
+    assert len(dlh.load_images("cifar10", n_train=50000).train_images) == 50000
+
+
+def test_cifar10_variant_keeps_a_5000_image_subset_by_default(monkeypatch):
+    """The real loading path, on arrays shaped as keras.datasets.cifar10 returns them."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, 256, (6000, 32, 32, 3), dtype=np.uint8)
+    y_train = rng.integers(0, 10, (6000, 1), dtype=np.uint8)
+    x_test, y_test = x_train[:100], y_train[:100]
+    monkeypatch.setenv("DLHELPERS_STANDIN", "0")
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: ((x_train, y_train), (x_test, y_test)))
+    images = dlh.load_images("cifar10")
+    assert len(images.train_images) == dlh.CIFAR10_SUBSET == 5000
+    np.testing.assert_array_equal(images.train_images, x_train[:5000])
+    np.testing.assert_array_equal(images.train_labels, y_train[:5000, 0])
+    assert len(images.val_images) == 100 and not images.standin
+    assert repr(images).startswith("CIFAR-10, first 5,000 training images: 5000 training and 100")
+    assert len(dlh.load_images("cifar10", n_train=6000).train_images) == 6000
+    with pytest.raises(ValueError, match="at least 1"):
+        dlh.load_images("cifar10", n_train=0)
 
 
 def test_digits_standin_has_the_mnist_layout(monkeypatch):

@@ -50,6 +50,10 @@ def test_every_episode_has_its_figures_solutions_and_notebooks(site, manifest):
         assert page["figures"] >= page["declared_figures"] > 0, page
         assert html.count('class="lesson-figure') >= page["figures"]
         assert page["exercises"] >= 1 and page["solutions"] >= page["exercises"]
+        # Glossary terms linked at first use (the browser check follows each anchor).
+        assert len(re.findall(r'href="reference.html#[\w-]+"', html)) >= len(page["glossary"])
+        if page["kind"] == "episode":
+            assert len(page["glossary"]) >= 5, page["slug"]
         for notebook in re.findall(r'href="(notebooks/[^"]+\.ipynb)"', html):
             assert (site / notebook).is_file(), notebook
         assert f"notebooks/exercises/{page['slug']}-exercises.ipynb" in html
@@ -89,3 +93,18 @@ def test_browser_check_finds_a_broken_site(site, tmp_path):
     assert "setup.html" in problems and "broken link" in problems
     assert "request to another host: https://cdn.example.org/x.js" in problems
     assert "solution 1 is visible before it is clicked" in problems
+
+
+def test_accessibility_audit_finds_a_contrast_fault(site, tmp_path):
+    """With the light theme's fix for Keras's summary colours removed, axe-core objects."""
+    needs_chromium()
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    css = broken / "_static" / "lesson.css"
+    fix = 'html[data-theme="light"] div.output span[style*="color: #0087ff"]'
+    assert fix in css.read_text()
+    css.write_text(css.read_text().replace(fix, ".no-such-element"))
+    problems = "\n".join(check_site.check_site(broken, pages=["02-keras"], screenshots=None))
+    assert "02-keras.html (light theme): accessibility (color-contrast" in problems
+    assert "#0087ff" in problems
+    assert "(dark theme)" not in problems  # the dark theme's fix is still there

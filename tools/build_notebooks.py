@@ -69,6 +69,17 @@ def repository_url() -> str:
     return _pyproject()["project"]["urls"]["Repository"].rstrip("/")
 
 
+def site_url() -> str:
+    """The lesson website's address on GitHub Pages, derived from the repository's address.
+
+    ``https://github.com/OWNER/NAME`` is published at ``https://OWNER.github.io/NAME/``
+    (.github/workflows/lesson.yml). The README and CITATION.cff show it; a test
+    checks that they agree with this.
+    """
+    owner, name = repository_url().removeprefix("https://github.com/").split("/")[:2]
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
 def lesson_pin(distribution: str) -> str:
     """``name==version`` for a distribution, from pyproject's `lesson` install set."""
     for requirement in _pyproject()["project"]["optional-dependencies"]["lesson"]:
@@ -211,14 +222,15 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
     if exercises:
         writer.markdown += [
             "This is the **exercise version**: each challenge is followed by an empty cell "
-            "for your answer, and the solutions are left out. They are on the lesson website "
-            f"and in the complete notebook `notebooks/{page.name}.ipynb`. It is generated from "
+            "for your answer, and the solutions are left out. They are on the lesson website, "
+            f"{site_url()}{page.name}.html, and in the complete notebook "
+            f"`notebooks/{page.name}.ipynb`. It is generated from "
             f"the lesson page `episodes/{page.path.name}`; edit the page, not the notebook.",
         ]
     else:
         writer.markdown += [
             f"This notebook is generated from the lesson page `episodes/{page.path.name}`; "
-            "edit the page, not the notebook.",
+            f"edit the page, not the notebook. The lesson website: {site_url()}{page.name}.html",
         ]
     writer.flush()
     writer.code_cell(setup_source(url, colab_lacks(page)), [] if exercises else ["nbval-ignore-output"],

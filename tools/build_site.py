@@ -53,7 +53,7 @@ class SitePage:
     """One page of the site: its source page and where it goes."""
     page: lesson.Page
     slug: str
-    kind: str  # "episode", "bonus", "setup" or "instructor"
+    kind: str  # "episode", "bonus", "setup" (learners' pages), "profile" or "instructor"
 
 
 def site_pages() -> list[SitePage]:
@@ -61,6 +61,7 @@ def site_pages() -> list[SitePage]:
     pages = [SitePage(lesson.parse(path), path.stem, "setup") for path in lesson.extra_pages("learners")]
     for page in lesson.episodes():
         pages.append(SitePage(page, page.name, "bonus" if page.bonus else "episode"))
+    pages += [SitePage(lesson.parse(path), path.stem, "profile") for path in lesson.extra_pages("profiles")]
     for path in lesson.extra_pages("instructors"):
         pages.append(SitePage(lesson.parse(path), path.stem, "instructor"))
     return pages
@@ -111,8 +112,9 @@ def directive(name: str, argument: str, body: str, **options: str) -> str:
 class PageWriter:
     """Writes one page as MyST markdown, with its outputs and figures."""
 
-    def __init__(self, page: lesson.Page, notebook, figures: Path):
+    def __init__(self, page: lesson.Page, notebook, figures: Path, linker: lesson.TermLinker | None = None):
         self.page = page
+        self.linker = linker  # glossary links at first use (episodes and bonus pages)
         self.figures = figures
         self.cells = lesson.cells_by_id(notebook) if notebook else {}
         self.exercise_count = 0
@@ -191,7 +193,9 @@ class PageWriter:
                 rendered.append(directive("image", f"figures/{content}", "", alt=alt,
                                           **{"class": "lesson-figure"}))
             elif kind == "html":
-                rendered.append(directive("raw", "html", f'<div class="output html">\n{content}\n</div>'))
+                # Focusable, so that a keyboard can scroll a wide table (WCAG 2.1.1).
+                wrapper = '<div class="output html" tabindex="0" role="region" aria-label="Output">'
+                rendered.append(directive("raw", "html", f"{wrapper}\n{content}\n</div>"))
             else:
                 rendered.append(self.text_output(content))
         return [r for r in rendered if r]
@@ -226,7 +230,8 @@ class PageWriter:
         parts = []
         for node in nodes:
             if isinstance(node, lesson.Text):
-                parts.append("\n".join(lesson.render_quotes(line, html=True) for line in node.lines))
+                lines = [self.linker.line(line) if self.linker else line for line in node.lines]
+                parts.append("\n".join(lesson.render_quotes(line, html=True) for line in lines))
             elif isinstance(node, lesson.Code):
                 parts.append(self.code(node, divs))
             else:
@@ -256,7 +261,8 @@ def links(site_page: SitePage) -> str:
 def write_page(site_page: SitePage, figures: Path) -> dict:
     page = site_page.page
     notebook = executed_notebook(page) if site_page.kind in ("episode", "bonus") else None
-    writer = PageWriter(page, notebook, figures)
+    linker = lesson.TermLinker(lesson.glossary()) if site_page.kind in ("episode", "bonus") else None
+    writer = PageWriter(page, notebook, figures, linker)
     head = [f"# {page.title}\n"]
     if notebook is not None:
         head.append(links(site_page))
@@ -273,6 +279,7 @@ def write_page(site_page: SitePage, figures: Path) -> dict:
         "exercises": writer.exercise_count,
         "solutions": len(page.divs("solution")),
         "diagrams": len(page.images()),
+        "glossary": list(linker.linked) if linker else [],
         "maths": bool(re.search(r"\$[^$\n]+\$", "\n".join(
             line for n, _ in page.walk() if isinstance(n, lesson.Text) for line in n.lines))),
     }

@@ -7,8 +7,11 @@ this machine (which catches any CDN); every image has loaded and has
 alternative text, and an episode shows at least the figures its page
 declares; each solution is hidden until its title is clicked; maths is
 typeset; every internal link and notebook download resolves; previous/next
-lead to the neighbouring pages. A screenshot of each page is saved to
-``build/screenshots/``. The test suite runs this in tests/test_site.py.
+lead to the neighbouring pages; and axe-core (shipped inside the
+axe-playwright-python package, so nothing is fetched) finds no WCAG 2 A or AA
+violation, in the light theme and again in the dark one. A screenshot of
+each page is saved to ``build/screenshots/``. The test suite runs this in
+tests/test_site.py.
 
 Chromium comes from the system (Debian's ``chromium`` package), not from
 Playwright's own download, which needs the internet.
@@ -36,6 +39,10 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
+#: The accessibility audit: axe-core's rules for WCAG 2.0 and 2.1, levels A and AA.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+COLOR_SCHEMES = ("light", "dark")  # the theme follows the reader's system setting
 
 
 def chromium_path() -> str | None:
@@ -108,7 +115,7 @@ def check_site(site: Path = SITE, manifest_path: Path = MANIFEST, pages: list[st
         screenshots.mkdir(parents=True, exist_ok=True)
     with serve(site) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
         ids_by_page: dict[str, set] = {}
         links: set[str] = set()
         for slug in pages or order:
@@ -130,14 +137,36 @@ def check_site(site: Path = SITE, manifest_path: Path = MANIFEST, pages: list[st
             facts = page.evaluate(PAGE_FACTS)
             problems += [f"{where}: {f}" for f in failed]
             problems += page_problems(where, slug, facts, expected.get(slug), order, base)
+            problems += accessibility_problems(f"{where} (light theme)", page)
             problems += solution_problems(where, page)
             ids_by_page[url] = set(facts["ids"])
             links.update(link for link in facts["links"] if link.startswith(base))
             if screenshots:
                 page.screenshot(path=str(screenshots / f"{slug}.png"), full_page=True)
             page.close()
+        dark = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+        for slug in pages or order:
+            page = dark.new_page()
+            page.goto(urljoin(base, f"{slug}.html"), wait_until="networkidle")
+            problems += accessibility_problems(f"{slug}.html (dark theme)", page)
+            page.close()
         browser.close()
         problems += link_problems(links, ids_by_page, base)
+    return problems
+
+
+def accessibility_problems(where, page) -> list[str]:
+    """axe-core's WCAG 2 A/AA violations on the page, one line per rule with its first node."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    if page.evaluate("document.documentElement.dataset.theme") not in COLOR_SCHEMES:
+        return [f"{where}: the theme set no data-theme, so the audit cannot tell which it checked"]
+    problems = []
+    for violation in Axe().run(page, options=AXE_OPTIONS).response["violations"]:
+        node = violation["nodes"][0]
+        said = (node.get("any") or node.get("all") or node.get("none") or [{}])[0].get("message", "")
+        problems.append(f"{where}: accessibility ({violation['id']}, {len(violation['nodes'])} "
+                        f"element(s)), e.g. {' '.join(map(str, node['target']))}: {said}")
     return problems
 
 

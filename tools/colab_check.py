@@ -14,7 +14,7 @@ the lesson's. It then does what "Run all" does on Colab, in order:
 4. runs ``python -m dlhelpers check`` as on Colab, which must report no problem;
 5. re-executes every complete notebook with nbval (the test harness is
    installed now, after step 3, and must not move a Colab package either),
-   on the stand-in for files this machine does not have.
+   on the stand-in images where ``DLHELPERS_STANDIN=1`` (offline machines).
 
 Writes build/colab.md (which notebooks pass, and the failing cells' first
 lines) and exits non-zero when any step fails.
@@ -98,8 +98,7 @@ def harness_pins() -> list[str]:
 
 def run_notebook(path: Path, keep: Path) -> tuple[bool, list[str]]:
     """nbval on one notebook; (passed, the first line of each failing cell's report)."""
-    env = dict(os.environ, DLHELPERS_NBVAL_KEEP=str(keep))
-    env.setdefault("DLHELPERS_STANDIN", "1")
+    env = dict(os.environ, DLHELPERS_NBVAL_KEEP=str(keep))  # DLHELPERS_STANDIN as set here
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path.relative_to(ROOT))],
         cwd=ROOT, env=env, capture_output=True, text=True)

@@ -342,9 +342,14 @@ def episodes(bonus: bool = True) -> list[Page]:
 
 
 def extra_pages(key: str) -> list[Path]:
-    """config.yaml's ``learners:`` (top level) or ``instructors:`` (instructors/) pages."""
-    folder = ROOT if key == "learners" else ROOT / key
-    return [folder / name for name in config().get(key) or []]
+    """config.yaml's ``learners:``, ``profiles:`` or ``instructors:`` pages.
+
+    Each lives in the folder named by its key (learners/, profiles/,
+    instructors/), as in the Workbench; setup.md stays at the top level,
+    where learners look for it first.
+    """
+    return [ROOT / name if (ROOT / name).is_file() else ROOT / key / name
+            for name in config().get(key) or []]
 
 
 # -- Notebook cells and outputs --------------------------------------------------
@@ -407,6 +412,55 @@ def render_quotes(line: str, html: bool) -> str:
         return (f'<span class="quote {match[2]}" title="{label}">{match[1]}'
                 f'<sup class="quote-label">{QUOTE_LABELS[match[2]]}</sup></span>')
     return QUOTE.sub(shown, line)
+
+
+# -- The glossary ---------------------------------------------------------------
+
+#: The glossary page: one ``## Term`` heading per term, its definition below.
+GLOSSARY = ROOT / "learners" / "reference.md"
+#: What a term is never linked inside: code, links, marks, maths, HTML, addresses.
+_PROTECTED = re.compile(r"`[^`]*`|\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\{[^}]*\}|\$[^$]*\$|<[^>]+>|https?://\S+")
+
+
+def glossary() -> dict[str, str]:
+    """The glossary's terms, in its order, with their anchors on the site (``myst_heading_anchors``)."""
+    terms = {}
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            term = line[3:].strip()
+            terms[term] = re.sub(r"[^\w\- ]", "", term.lower()).strip().replace(" ", "-")
+    return terms
+
+
+class TermLinker:
+    """Links each glossary term at its first use in a page's prose, once per page."""
+
+    def __init__(self, terms: dict[str, str], target: str = "reference.md"):
+        self.target = target
+        # Longest first, so that "batch normalisation" is linked before "batch" is looked for.
+        self.patterns = {term: re.compile(rf"(?<![\w-])({re.escape(term)}(?:s|es)?)(?![\w-])", re.I)
+                         for term in sorted(terms, key=len, reverse=True)}
+        self.anchors = terms
+        self.linked: list[str] = []
+
+    def line(self, line: str) -> str:
+        """The line with the first use of each term not yet linked made a link to the glossary."""
+        if line.lstrip().startswith(("#", ":::", "|", "!")):
+            return line  # headings, fences, tables, images
+        for term, pattern in self.patterns.items():
+            if term in self.linked:
+                continue
+            pieces = _PROTECTED.split(line)
+            protected = _PROTECTED.findall(line)
+            for i, piece in enumerate(pieces):
+                match = pattern.search(piece)
+                if match:
+                    link = f"[{match[1]}]({self.target}#{self.anchors[term]})"
+                    pieces[i] = piece[:match.start()] + link + piece[match.end():]
+                    self.linked.append(term)
+                    break
+            line = "".join(part for pair in zip(pieces, protected + [""]) for part in pair)
+        return line
 
 
 def _numbers(text: str) -> set[float]:

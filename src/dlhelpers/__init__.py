@@ -21,6 +21,7 @@ from .cache import (
 )
 from .datasets import (
     CIFAR10_CLASSES,
+    CIFAR10_SUBSET,
     DIGIT_CLASSES,
     DOLLAR_STREET_CLASSES,
     ImageDataset,

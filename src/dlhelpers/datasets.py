@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +114,8 @@ class ImageDataset:
     val_labels: np.ndarray
     class_names: tuple[str, ...]
     source: str
+    #: True for the generated images the tests use where the real ones cannot be downloaded.
+    standin: bool = False
 
     @property
     def train(self) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +167,8 @@ def _corrupt(path: Path, problem) -> DataCorruptError:
     )
 
 
-def _image_dataset(x_train, y_train, x_test, y_test, class_names, source) -> ImageDataset:
+def _image_dataset(x_train, y_train, x_test, y_test, class_names, source,
+                   standin: bool = False) -> ImageDataset:
     """One dtype whatever the source: images uint8 (0-255), labels int32 of shape (n,)."""
     def images(array):
         array = np.asarray(array)
@@ -177,10 +180,15 @@ def _image_dataset(x_train, y_train, x_test, y_test, class_names, source) -> Ima
         return np.asarray(array).reshape(-1).astype(np.int32, copy=False)
 
     return ImageDataset(images(x_train), labels(y_train), images(x_test), labels(y_test),
-                        tuple(class_names), source)
+                        tuple(class_names), source, standin)
 
 
-def load_images(name: str = "dollar_street") -> ImageDataset:
+#: The CIFAR-10 variant trains on the first 5,000 of its 50,000 training images, as
+#: the original lesson did, so that episode 4 takes minutes, not an hour, on a laptop.
+CIFAR10_SUBSET = 5000
+
+
+def load_images(name: str = "dollar_street", n_train: int | None = None) -> ImageDataset:
     """The image data of episodes 4 and 5.
 
     Whatever the source, images are ``uint8`` arrays of shape
@@ -192,10 +200,13 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
     ``DLHELPERS_STANDIN`` environment variable is set, a small generated
     stand-in in the same format is used instead (for offline tests).
 
-    ``"cifar10"``: CIFAR-10 through ``keras.datasets`` (32x32, 50,000
-    training images), the classic variant of the episode; with
-    ``DLHELPERS_STANDIN`` set, a generated 32x32 stand-in in the format
-    ``keras.datasets`` returns.
+    ``"cifar10"``: CIFAR-10 through ``keras.datasets`` (32x32), the classic
+    variant of the episode: the first ``n_train`` of its 50,000 training
+    images (:data:`CIFAR10_SUBSET`, 5,000, by default; ``n_train=50000`` for
+    all) and its 10,000 test images; with ``DLHELPERS_STANDIN`` set, a
+    generated 32x32 stand-in in the format ``keras.datasets`` returns.
+
+    ``n_train`` keeps the first ``n_train`` training images of any set.
 
     ``"mnist"``: handwritten digits, 28x28 grey images (bonus episode),
     through ``keras.datasets``; with ``DLHELPERS_STANDIN`` set, scikit-learn's
@@ -205,12 +216,13 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
         if use_standin():
             from .standin import digits_in_mnist_layout
 
-            return _image_dataset(*digits_in_mnist_layout(), DIGIT_CLASSES,
-                                  "scikit-learn digits in the MNIST layout (stand-in for MNIST)")
+            return _subset(_image_dataset(*digits_in_mnist_layout(), DIGIT_CLASSES,
+                                          "scikit-learn digits in the MNIST layout (stand-in for MNIST)",
+                                          standin=True), n_train)
         import keras
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        return _image_dataset(x_train, y_train, x_test, y_test, DIGIT_CLASSES, "MNIST")
+        return _subset(_image_dataset(x_train, y_train, x_test, y_test, DIGIT_CLASSES, "MNIST"), n_train)
     if name == "cifar10":
         if use_standin():
             from .standin import cifar10_standin
@@ -222,7 +234,8 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
 
             (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
             source = "CIFAR-10"
-        return _image_dataset(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, source)
+        dataset = _image_dataset(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, source, use_standin())
+        return _subset(dataset, CIFAR10_SUBSET if n_train is None else n_train)
     if name != "dollar_street":
         raise UnknownDatasetError(
             f"Unknown image data set {name!r}; use 'dollar_street', 'cifar10' or 'mnist'."
@@ -238,7 +251,18 @@ def load_images(name: str = "dollar_street") -> ImageDataset:
         paths = {part: fetch(f"dollar_street_{part}") for part in _DS10_PARTS}
         source = "Dollar Street 10"
     arrays = read_image_arrays(paths)
-    return _image_dataset(*arrays, DOLLAR_STREET_CLASSES, source)
+    return _subset(_image_dataset(*arrays, DOLLAR_STREET_CLASSES, source, use_standin()), n_train)
+
+
+def _subset(dataset: ImageDataset, n_train: int | None) -> ImageDataset:
+    """The data set with its first ``n_train`` training images only (all when None)."""
+    if n_train is None or n_train >= len(dataset.train_images):
+        return dataset
+    if n_train < 1:
+        raise ValueError(f"n_train={n_train}: give a number of training images, at least 1.")
+    return replace(dataset, train_images=dataset.train_images[:n_train],
+                               train_labels=dataset.train_labels[:n_train],
+                               source=f"{dataset.source}, first {n_train:,} training images")
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,98 @@
+"""The Carpentries' files around the lesson agree with the one place each fact lives."""
+
+import tomllib
+
+import yaml
+
+from tools import build_notebooks, lesson
+
+ROOT = lesson.ROOT
+
+
+def test_site_address_is_derived_from_the_repository_and_shown_where_people_look():
+    assert build_notebooks.repository_url() == "https://github.com/deep-learning-keras/intro-deep-learning-keras"
+    site = build_notebooks.site_url()
+    assert site == "https://deep-learning-keras.github.io/intro-deep-learning-keras/"
+    assert site in (ROOT / "README.md").read_text()
+    notebook = build_notebooks.build(lesson.episodes()[1], exercises=True)
+    assert f"{site}02-keras.html" in notebook.cells[0].source  # where the solutions are
+
+
+def test_citation_agrees_with_pyproject():
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        project = tomllib.load(file)["project"]
+    assert citation["cff-version"] == "1.2.0" and citation["title"] == lesson.config()["title"]
+    assert citation["version"] == project["version"]
+    assert citation["repository-code"] == build_notebooks.repository_url()
+    assert citation["url"] == build_notebooks.site_url()
+
+
+def test_code_of_conduct_and_contributing_are_linked():
+    readme = (ROOT / "README.md").read_text()
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    assert "(CONTRIBUTING.md)" in readme and "(CODE_OF_CONDUCT.md)" in readme
+    assert "(CODE_OF_CONDUCT.md)" in contributing
+    assert "Carpentries Code of Conduct" in (ROOT / "CODE_OF_CONDUCT.md").read_text()
+    # The page -> notebook rules live in CONTRIBUTING.md, not twice.
+    assert "make notebooks" in contributing and "make notebooks" not in readme
+    assert (ROOT / "AUTHORS").read_text().strip()
+
+
+def test_learner_profiles_and_glossary_are_site_pages():
+    listed = {path.name for key in ("learners", "profiles") for path in lesson.extra_pages(key)}
+    assert {"learner-profiles.md", "reference.md"} <= listed
+    assert list(lesson.glossary())[:2] == ["Accuracy", "Activation function"]
+
+
+def test_setup_page_has_a_path_per_system_and_the_supported_pythons():
+    from dlhelpers import checks
+
+    text = (ROOT / "setup.md").read_text()
+    for system in ("Windows (PowerShell)", "macOS (Terminal, Apple silicon)", "Linux (a terminal)",
+                   "Any system: Miniforge and environment.yml", "Colab"):
+        assert f"## {system}" in text, system
+    (_, low), (_, high) = checks.PYTHON_RANGE
+    versions = [f"3.{minor}" for minor in range(low, high + 1)]
+    assert f"**Python {', '.join(versions[:-1])} or {versions[-1]}**" in text
+    assert f"py -{versions[-1]} -m venv .venv" in text and "Activate.ps1" in text
+    assert "Set-ExecutionPolicy -Scope CurrentUser RemoteSigned" in text and "260 characters" in text
+    pins = checks.pinned_versions()
+    assert f'"jax[cuda12]=={pins["jax"]}" "tensorflow[and-cuda]=={pins["tensorflow"]}"' in text
+    assert text.count("python -m dlhelpers check") >= 1
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """Every installed distribution that ``requirements`` pull in (markers other than extras ignored)."""
+    import importlib.metadata
+    import re
+
+    seen, todo = set(), [re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower().replace("_", "-")
+                         for r in requirements]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        todo += [re.split(r"[\s<>=!~;\[(]", r, maxsplit=1)[0].lower().replace("_", "-")
+                 for r in requires if "extra ==" not in r]
+    return seen
+
+
+def test_the_learner_set_holds_no_maintainer_only_package():
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        project = tomllib.load(file)["project"]
+    learner = _closure(project["optional-dependencies"]["lesson"] + project["dependencies"])
+    for tool in ("sphinx", "myst-parser", "sphinx-book-theme", "nbval", "pytest", "pyflakes",
+                 "playwright"):  # (pyyaml and nbclient come with JupyterLab anyway)
+        assert tool in _closure(project["optional-dependencies"]["maintainer"]), tool
+        assert tool not in learner, f"{tool} would reach every learner's laptop"
+    # What learners install points at the learner set only.
+    assert (ROOT / "requirements.txt").read_text().strip().splitlines()[-1] == "-e .[lesson]"
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert environment["channels"] == ["conda-forge", "nodefaults"]
+    assert {"pip": ["-e .[lesson]"]} in environment["dependencies"]
