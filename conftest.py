@@ -38,7 +38,51 @@ def http_server(tmp_path):
 # release renames them.
 #: IPyNbFile.skip_compare: the output keys nbval does not compare.
 #: IPyNbFile.nb: the notebook being run; IPyNbCell.cell / .test_outputs: a cell and what it printed.
-NBVAL_ATTRIBUTES = {"IPyNbFile": ("skip_compare", "nb"), "IPyNbCell": ("cell", "test_outputs")}
+#: IPyNbCell.options["check"]: whether nbval compares the cell's output.
+NBVAL_ATTRIBUTES = {"IPyNbFile": ("skip_compare", "nb"),
+                    "IPyNbCell": ("cell", "test_outputs", "options")}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Seeded results are checked where Keras runs as the page is tested: its backend, its pins.
+
+    A cell tagged ``lesson-seeded`` (a ```{.output .seeded} block) prints what a
+    seeded model trains to with the page's backend and the lesson's pinned
+    versions. With KERAS_BACKEND set to another backend, or other versions of
+    Keras, its backend or NumPy installed (Colab's, `make colab`), the same
+    code trains to other numbers, so nbval runs the cell without comparing
+    it. Every other checked output is still compared.
+    """
+    from pathlib import Path
+
+    from tools import lesson
+
+    for item in items:
+        if hasattr(item, "cell") and lesson.SEEDED_TAG in item.cell.metadata.get("tags", []):
+            if seeded_results_differ(Path(str(item.parent.fspath))):
+                item.options["check"] = False
+
+
+def seeded_results_differ(notebook) -> str | None:
+    """Why a notebook's seeded results cannot match its page here; None when they must."""
+    import importlib.metadata
+
+    from dlhelpers import checks
+    from tools import benchmark
+
+    page_backend = benchmark.page_backend(notebook)
+    chosen = os.environ.get("KERAS_BACKEND")
+    if chosen and chosen != page_backend:
+        return f"Keras runs on {chosen}, not on the page's {page_backend}"
+    pins = checks.pinned_versions()
+    for name in ("keras", "numpy", page_backend):
+        try:
+            installed = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            installed = None
+        if pins.get(name) != installed:
+            return f"{name} {installed} is installed, not the lesson's {pins.get(name)}"
+    return None
 
 
 def _compare_text_not_html():

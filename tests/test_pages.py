@@ -302,3 +302,16 @@ def test_schedule_fits_a_two_day_workshop():
     """Two days of about six hours of teaching each, besides breaks: 8 to 12 hours in all."""
     minutes = sum(sum(p.minutes()) for p in lesson.episodes(bonus=False))
     assert 8 * 60 <= minutes <= 12 * 60, f"{minutes / 60:.1f} hours"
+
+
+def test_seeded_outputs_are_checked_and_tagged(tmp_path):
+    """{.output .seeded}: compared by nbval (no ignore tag), tagged for conftest.py's rule."""
+    text = ('---\ntitle: "x"\n---\n\n```python\nprint(1)\n```\n\n```{.output .seeded}\n1\n```\n\n'
+            '```python\nprint(2)\n```\n\n```{.output .varies}\n2\n```\n')
+    page = tmp_path / "99-x.md"
+    page.write_text(text)
+    (seeded, _), (varies, _) = lesson.parse(page).code()
+    assert seeded.checked and seeded.output_seeded and not varies.checked
+    cells = lesson.cells_by_id(build_notebooks.build(page))
+    assert cells[seeded.id].metadata["tags"] == [lesson.SEEDED_TAG] and cells[seeded.id].outputs
+    assert "nbval-ignore-output" in cells[varies.id].metadata["tags"]

@@ -16,7 +16,10 @@ The complete notebook, notebooks/NN-name.ipynb (re-executed by nbval):
   it prints.
 - A ```{.output .varies} block is shown on the page but not checked (numbers
   that differ between machines); a code cell with no output block is run but
-  its output is not compared (plots, training logs).
+  its output is not compared (plots, training logs). A ```{.output .seeded}
+  block is checked, and its cell tagged ``lesson-seeded``: a seeded training
+  result, the same on every run on the page's backend, which conftest.py does
+  not compare when Keras runs on another backend.
 - A ```{.python .no-test} block is a code cell for learners that the tests
   and the benchmark skip (it needs a download these machines cannot make).
 - Concept diagrams, ``![alt](fig/NAME.svg)``, are embedded as PNGs drawn by
@@ -140,6 +143,8 @@ class NotebookWriter:
         cell = self.code_cell(node.source, tags, node.id)
         if node.checked:
             tags.remove("nbval-ignore-output")
+            if node.output_seeded:  # conftest.py checks it on the page's backend only
+                tags.append(lesson.SEEDED_TAG)
             if not tags:
                 del cell.metadata["tags"]
             cell.outputs = [stored_output(node)]

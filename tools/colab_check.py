@@ -96,6 +96,29 @@ def harness_pins() -> list[str]:
     return [pin for pin in maintainer if pin.split("==")[0].lower() in HARNESS]
 
 
+def seeded_differences(path: Path, keep: Path) -> list[str]:
+    """The page's seeded results that this run printed otherwise, as ``printed (page: ...)``.
+
+    Seeded results are checked only with the lesson's pinned versions (conftest.py);
+    under Colab's, training starts from the same seed but other library code.
+    """
+    import nbformat
+
+    from tools import lesson
+
+    page, executed = lesson.EPISODES / f"{path.stem}.md", keep / path.name
+    if not page.exists() or not executed.exists():
+        return []
+    cells = lesson.cells_by_id(nbformat.read(executed, as_version=4))
+    found = []
+    for code, _ in lesson.parse(page).code():
+        if code.output_seeded and code.id in cells:
+            printed = (lesson.output_text(cells[code.id], code) or "").strip()
+            if printed != code.output.strip():
+                found.append(f"`{printed}` (page: `{code.output.strip()}`)")
+    return found
+
+
 def run_notebook(path: Path, keep: Path) -> tuple[bool, list[str]]:
     """nbval on one notebook; (passed, the first line of each failing cell's report)."""
     env = dict(os.environ, DLHELPERS_NBVAL_KEEP=str(keep))  # DLHELPERS_STANDIN as set here
@@ -166,14 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     if harness_moved:
         failed = True
         report.append(f"**FAILED**: installing the test harness changed {harness_moved}.")
-    report += ["", "| notebook | nbval | failing cells |", "|---|---|---|"]
+    report += ["", "Seeded results (`{.output .seeded}`) are checked with the lesson's pins only;",
+               "the last column lists those that Colab's versions train to otherwise.", "",
+               "| notebook | nbval | failing cells | seeded results that differ |", "|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as keep:
         for path in notebooks:
             passed, failures = run_notebook(path, Path(keep))
+            differ = seeded_differences(path, Path(keep))
             failed |= not passed
-            print(f"{path.name}: {'passed' if passed else 'FAILED ' + ', '.join(failures)}")
+            print(f"{path.name}: {'passed' if passed else 'FAILED ' + ', '.join(failures)}"
+                  + (f"; seeded results differ: {'; '.join(differ)}" if differ else ""))
             report.append(f"| {path.stem} | {'passed' if passed else '**failed**'} | "
-                          f"{'; '.join(failures) or '-'} |")
+                          f"{'; '.join(failures) or '-'} | {'; '.join(differ) or '-'} |")
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text("\n".join(report) + "\n")
     print(f"wrote {REPORT.relative_to(ROOT)}")

@@ -14,7 +14,10 @@ Code blocks
     ```` ```python ````                 a code cell;
     ```` ```{.python .no-test} ````     a code cell the tests and the benchmark skip;
     ```` ```output ````                 right after a python block: its checked output;
-    ```` ```{.output .varies} ````      right after a python block: shown, not checked.
+    ```` ```{.output .varies} ````      right after a python block: shown, not checked;
+    ```` ```{.output .seeded} ````      right after a python block: a seeded result, the
+                                        same on every run on the page's backend, and
+                                        checked there (not when Keras runs on another).
     A python block may carry attributes after the language, e.g.
     ```` ```python fig-alt="Loss falls over 100 epochs" ````: the alternative
     text of the figures the block draws (required for every block that draws one).
@@ -71,7 +74,10 @@ IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 
 #: Fence info strings, normalised to a kind.
 CODE_FENCES = {"python": "python", "{.python .no-test}": "no-test"}
-OUTPUT_FENCES = {"output": False, "{.output .varies}": True, "{.varies .output}": True}
+OUTPUT_FENCES = {"output": "checked", "{.output .varies}": "varies", "{.varies .output}": "varies",
+                 "{.output .seeded}": "seeded", "{.seeded .output}": "seeded"}
+#: The notebook tag of a cell whose output is checked on the page's backend only.
+SEEDED_TAG = "lesson-seeded"
 #: Terminal colour codes in outputs (Keras's rich summary): removed wherever text is compared or shown.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -119,6 +125,8 @@ class Code:
     attrs: dict = field(default_factory=dict)
     output: str | None = None
     output_varies: bool = False
+    #: Checked, but only where Keras runs on the page's backend (``{.output .seeded}``).
+    output_seeded: bool = False
     line: int = 0
     #: File lines (1-based) of the output block's opening and closing fences.
     output_span: tuple[int, int] | None = None
@@ -271,7 +279,8 @@ def parse(path: Path, text: str | None = None) -> Page:
                         or previous.kind != "python"):
                     raise PageError(f"{where}: an output block must follow a python block")
                 previous.output = content
-                previous.output_varies = OUTPUT_FENCES[info]
+                previous.output_varies = OUTPUT_FENCES[info] == "varies"
+                previous.output_seeded = OUTPUT_FENCES[info] == "seeded"
                 previous.output_span = (first + i, first + j)
             else:
                 for raw in lines[i:j + 1]:
