@@ -302,6 +302,9 @@ def test_schedule_fits_a_two_day_workshop():
     """Two days of about six hours of teaching each, besides breaks: 8 to 12 hours in all."""
     minutes = sum(sum(p.minutes()) for p in lesson.episodes(bonus=False))
     assert 8 * 60 <= minutes <= 12 * 60, f"{minutes / 60:.1f} hours"
+    # The concepts episode stays a workshop's first session, not a lecture course.
+    introduction = sum(lesson.episodes(bonus=False)[0].minutes())
+    assert introduction <= 80, f"episode 1 takes {introduction} minutes"
 
 
 def test_seeded_outputs_are_checked_and_tagged(tmp_path):

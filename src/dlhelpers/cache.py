@@ -191,6 +191,10 @@ def cache_dir() -> Path:
     if value:
         try:
             folder = Path(value).expanduser().resolve(strict=False)
+            try:  # Python 3.13's resolve() no longer raises on a symlink loop: stat does
+                os.stat(folder)
+            except FileNotFoundError:
+                pass  # made when the first file is downloaded
             if folder.exists() and not folder.is_dir():
                 raise SettingError(f"{CACHE_ENV}={value!r} is a file, not a folder: set it to a folder "
                                    "(it is made if missing) or unset it to use the default cache.")
