@@ -43,6 +43,16 @@ NBVAL_ATTRIBUTES = {"IPyNbFile": ("skip_compare", "nb"),
                     "IPyNbCell": ("cell", "test_outputs", "options")}
 
 
+#: Exercise notebooks whose run without solutions another test already makes,
+#: under other settings: episode 4's runs on CIFAR-10 in tests/test_variants.py.
+RUN_ELSEWHERE = {"04-advanced-layer-types-exercises.ipynb"}
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Skip collecting a notebook listed in RUN_ELSEWHERE (one full run saved per test run)."""
+    return True if collection_path.name in RUN_ELSEWHERE else None
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Seeded results are checked where Keras runs as the page is tested: its backend, its pins.
 

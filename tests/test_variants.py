@@ -1,10 +1,14 @@
 """Episode 4's classic variant: the same code on CIFAR-10's 32x32 images.
 
 The page says that loading ``dlh.load_images("cifar10")`` instead is the only
-change needed. This test makes exactly that change in the generated notebook
-and runs it top to bottom, always on the stand-in (``DLHELPERS_STANDIN=1``): a
-generated 32x32 set in the format ``keras.datasets.cifar10`` returns, through
-the same loading code, so that no test machine downloads 170 MB for it.
+change needed. This test makes exactly that change in the generated exercise
+notebook and runs it top to bottom. That one run proves two things: the
+variant works, and the exercise version runs without its solutions (so the
+nbval run skips episode 4's exercise notebook, conftest.py; its code is the
+complete notebook's minus the solutions, which nbval runs at 64x64). It runs
+always on the stand-in (``DLHELPERS_STANDIN=1``): a generated 32x32 set in
+the format ``keras.datasets.cifar10`` returns, through the same loading code,
+so that no test machine downloads 170 MB for it.
 """
 
 import nbformat
@@ -25,7 +29,8 @@ def text_outputs(cell) -> str:
 
 def test_episode_4_runs_unchanged_on_cifar10_images(tmp_path):
     page = lesson.parse(lesson.EPISODES / "04-advanced-layer-types.md")
-    notebook = build_notebooks.build(page)
+    notebook = build_notebooks.build(page, exercises=True)
+    assert not any("solution" in c.metadata.get("tags", []) for c in notebook.cells)
     loading = [c for c in notebook.cells if c.cell_type == "code" and DEFAULT_LOAD in c.source]
     assert len(loading) == 1, "episode 4 should load its images in exactly one cell"
     loading[0].source = loading[0].source.replace(DEFAULT_LOAD, CIFAR_LOAD)
@@ -33,7 +38,7 @@ def test_episode_4_runs_unchanged_on_cifar10_images(tmp_path):
         if cell.cell_type == "code":
             cell.outputs = []  # the page's outputs are for 64 x 64 photos
 
-    source = tmp_path / "04-cifar10.ipynb"
+    source = tmp_path / "04-cifar10-exercises.ipynb"
     nbformat.write(notebook, source)
     row = execute.run(source, tmp_path / "build", env={"DLHELPERS_STANDIN": "1"})
     assert row["error"] is None, row["error"]
