@@ -96,6 +96,11 @@ def harness_pins() -> list[str]:
     return [pin for pin in maintainer if pin.split("==")[0].lower() in HARNESS]
 
 
+def _one_line(text: str) -> str:
+    """Text for a Markdown table cell."""
+    return text.strip().replace("\n", "; ")
+
+
 def seeded_differences(path: Path, keep: Path) -> list[str]:
     """The page's seeded results that this run printed otherwise, as ``printed (page: ...)``.
 
@@ -115,7 +120,7 @@ def seeded_differences(path: Path, keep: Path) -> list[str]:
         if code.output_seeded and code.id in cells:
             printed = (lesson.output_text(cells[code.id], code) or "").strip()
             if printed != code.output.strip():
-                found.append(f"`{printed}` (page: `{code.output.strip()}`)")
+                found.append(f"`{_one_line(printed)}` (page: `{_one_line(code.output)}`)")
     return found
 
 
