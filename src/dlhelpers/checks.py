@@ -8,7 +8,6 @@ import os
 import platform
 import re
 import sys
-from pathlib import Path
 
 from . import backend, cache, datasets, validate
 from .models import graphviz_problem
