@@ -67,16 +67,18 @@ def pytest_collection_modifyitems(session, config, items):
 
     from tools import lesson
 
+    why = {}  # per notebook: the same for all its cells
     for item in items:
         if hasattr(item, "cell") and lesson.SEEDED_TAG in item.cell.metadata.get("tags", []):
-            if seeded_results_differ(Path(str(item.parent.fspath))):
+            notebook = Path(str(item.parent.fspath))
+            if notebook not in why:
+                why[notebook] = seeded_results_differ(notebook)
+            if why[notebook]:
                 item.options["check"] = False
 
 
 def seeded_results_differ(notebook) -> str | None:
     """Why a notebook's seeded results cannot match its page here; None when they must."""
-    import importlib.metadata
-
     from dlhelpers import checks
     from tools import benchmark
 
@@ -86,12 +88,8 @@ def seeded_results_differ(notebook) -> str | None:
         return f"Keras runs on {chosen}, not on the page's {page_backend}"
     pins = checks.pinned_versions()
     for name in ("keras", "numpy", page_backend):
-        try:
-            installed = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            installed = None
-        if pins.get(name) != installed:
-            return f"{name} {installed} is installed, not the lesson's {pins.get(name)}"
+        if pins.get(name) != checks._installed(name):
+            return f"{name} {checks._installed(name)} is installed, not the lesson's {pins.get(name)}"
     return None
 
 

@@ -1,17 +1,15 @@
 """The Carpentries' files around the lesson agree with the one place each fact lives."""
 
-import tomllib
-
 import yaml
 
-from tools import build_notebooks, lesson
+from tools import build_notebooks, lesson, project
 
 ROOT = lesson.ROOT
 
 
 def test_site_address_is_derived_from_the_repository_and_shown_where_people_look():
-    assert build_notebooks.repository_url() == "https://github.com/deep-learning-keras/intro-deep-learning-keras"
-    site = build_notebooks.site_url()
+    assert project.repository_url() == "https://github.com/deep-learning-keras/intro-deep-learning-keras"
+    site = project.site_url()
     assert site == "https://deep-learning-keras.github.io/intro-deep-learning-keras/"
     assert site in (ROOT / "README.md").read_text()
     notebook = build_notebooks.build(lesson.episodes()[1], exercises=True)
@@ -20,12 +18,10 @@ def test_site_address_is_derived_from_the_repository_and_shown_where_people_look
 
 def test_citation_agrees_with_pyproject():
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
-    with open(ROOT / "pyproject.toml", "rb") as file:
-        project = tomllib.load(file)["project"]
     assert citation["cff-version"] == "1.2.0" and citation["title"] == lesson.config()["title"]
-    assert citation["version"] == project["version"]
-    assert citation["repository-code"] == build_notebooks.repository_url()
-    assert citation["url"] == build_notebooks.site_url()
+    assert citation["version"] == project.pyproject()["version"]
+    assert citation["repository-code"] == project.repository_url()
+    assert citation["url"] == project.site_url()
 
 
 def test_code_of_conduct_and_contributing_are_linked():
@@ -84,12 +80,10 @@ def _closure(requirements: list[str]) -> set[str]:
 
 
 def test_the_learner_set_holds_no_maintainer_only_package():
-    with open(ROOT / "pyproject.toml", "rb") as file:
-        project = tomllib.load(file)["project"]
-    learner = _closure(project["optional-dependencies"]["lesson"] + project["dependencies"])
+    learner = _closure(project.extra("lesson") + project.pyproject()["dependencies"])
     for tool in ("sphinx", "myst-parser", "sphinx-book-theme", "nbval", "pytest", "pyflakes",
                  "playwright"):  # (pyyaml and nbclient come with JupyterLab anyway)
-        assert tool in _closure(project["optional-dependencies"]["maintainer"]), tool
+        assert tool in _closure(project.extra("maintainer")), tool
         assert tool not in learner, f"{tool} would reach every learner's laptop"
     # What learners install points at the learner set only.
     assert (ROOT / "requirements.txt").read_text().strip().splitlines()[-1] == "-e .[lesson]"

@@ -18,8 +18,8 @@ The complete notebook, notebooks/NN-name.ipynb (re-executed by nbval):
   that differ between machines); a code cell with no output block is run but
   its output is not compared (plots, training logs). A ```{.output .seeded}
   block is checked, and its cell tagged ``lesson-seeded``: a seeded training
-  result, the same on every run on the page's backend, which conftest.py does
-  not compare when Keras runs on another backend.
+  result, the same on every run on the page's backend with the lesson's pins,
+  which conftest.py does not compare under another backend or other versions.
 - A ```{.python .no-test} block is a code cell for learners that the tests
   and the benchmark skip (it needs a download these machines cannot make).
 - Concept diagrams, ``![alt](fig/NAME.svg)``, are embedded as PNGs drawn by
@@ -39,12 +39,12 @@ import argparse
 import ast
 import hashlib
 import sys
-import tomllib
 from pathlib import Path
 
 import nbformat
 
 from tools import draw_figures, generated, lesson
+from tools.project import pin, repository_url, site_url
 
 ROOT = lesson.ROOT
 NOTEBOOKS = ROOT / "notebooks"
@@ -60,35 +60,6 @@ SKIP_TAGS = ["nbval-skip", "skip-execution"]
 #: The install cell adds them (pinned as in pyproject's `lesson` set) on the pages
 #: that import them; `make colab` proves that this is all Colab lacks.
 COLAB_LACKS = {"keras_tuner": "keras-tuner"}
-
-
-def _pyproject() -> dict:
-    with open(ROOT / "pyproject.toml", "rb") as file:
-        return tomllib.load(file)
-
-
-def repository_url() -> str:
-    """The repository address, kept once in pyproject.toml."""
-    return _pyproject()["project"]["urls"]["Repository"].rstrip("/")
-
-
-def site_url() -> str:
-    """The lesson website's address on GitHub Pages, derived from the repository's address.
-
-    ``https://github.com/OWNER/NAME`` is published at ``https://OWNER.github.io/NAME/``
-    (.github/workflows/lesson.yml). The README and CITATION.cff show it; a test
-    checks that they agree with this.
-    """
-    owner, name = repository_url().removeprefix("https://github.com/").split("/")[:2]
-    return f"https://{owner.lower()}.github.io/{name}/"
-
-
-def lesson_pin(distribution: str) -> str:
-    """``name==version`` for a distribution, from pyproject's `lesson` install set."""
-    for requirement in _pyproject()["project"]["optional-dependencies"]["lesson"]:
-        if requirement.split("==")[0].strip().lower() == distribution:
-            return requirement.strip()
-    raise KeyError(f"{distribution} has no pin in pyproject.toml's `lesson` set")
 
 
 def colab_lacks(page: lesson.Page) -> list[str]:
@@ -143,7 +114,7 @@ class NotebookWriter:
         cell = self.code_cell(node.source, tags, node.id)
         if node.checked:
             tags.remove("nbval-ignore-output")
-            if node.output_seeded:  # conftest.py checks it on the page's backend only
+            if node.output_seeded:  # conftest.py checks it on the page's backend and pins only
                 tags.append(lesson.SEEDED_TAG)
             if not tags:
                 del cell.metadata["tags"]
@@ -269,7 +240,7 @@ def setup_source(url: str, modules: list[str] = ()) -> str:
     read it (``dlh.use_backend(...)``).
     """
     names = ", ".join(["dlhelpers", *modules])
-    extras = "".join(f' "{lesson_pin(COLAB_LACKS[module])}"' for module in modules)
+    extras = "".join(f' "{pin(COLAB_LACKS[module])}"' for module in modules)
     what = " and ".join(["the lesson's helpers", *(COLAB_LACKS[m] for m in modules)])
     return "\n".join([
         f"# Install {what} where they are missing (e.g. on Colab).",

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools import build_notebooks, execute, lesson
+from tools import build_notebooks, execute, lesson, project
 
 ROOT = lesson.ROOT
 BUILD = ROOT / "build"
@@ -335,7 +335,7 @@ def build(quiet_sphinx: bool = True) -> Path:
                "-c", str(CONF), str(SOURCE), str(SITE),
                # Settings of this build (site/conf.py imports nothing of the tools):
                "-D", f"html_extra_path={SOURCE / '_extra'}",
-               "-D", f"html_theme_options.repository_url={build_notebooks.repository_url()}"]
+               "-D", f"html_theme_options.repository_url={project.repository_url()}"]
     if quiet_sphinx:
         command.insert(3, "-q")
     subprocess.run(command, check=True)

@@ -43,6 +43,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "resultTypes": ["violations"]}
 COLOR_SCHEMES = ("light", "dark")  # the theme follows the reader's system setting
+VIEWPORT = {"width": 1280, "height": 900}
 
 
 def chromium_path() -> str | None:
@@ -115,7 +116,7 @@ def check_site(site: Path = SITE, manifest_path: Path = MANIFEST, pages: list[st
         screenshots.mkdir(parents=True, exist_ok=True)
     with serve(site) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+        context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
         ids_by_page: dict[str, set] = {}
         links: set[str] = set()
         for slug in pages or order:
@@ -144,7 +145,7 @@ def check_site(site: Path = SITE, manifest_path: Path = MANIFEST, pages: list[st
             if screenshots:
                 page.screenshot(path=str(screenshots / f"{slug}.png"), full_page=True)
             page.close()
-        dark = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+        dark = browser.new_context(viewport=VIEWPORT, color_scheme="dark")
         for slug in pages or order:
             page = dark.new_page()
             page.goto(urljoin(base, f"{slug}.html"), wait_until="networkidle")

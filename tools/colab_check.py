@@ -31,10 +31,11 @@ import shlex
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools import project
+
+ROOT = project.ROOT
 VERSIONS = ROOT / "tools" / "colab-versions.txt"
 NOTEBOOKS = ROOT / "notebooks"
 REPORT = ROOT / "build" / "colab.md"
@@ -91,9 +92,7 @@ def pip(*args: str) -> None:
 
 
 def harness_pins() -> list[str]:
-    with open(ROOT / "pyproject.toml", "rb") as file:
-        maintainer = tomllib.load(file)["project"]["optional-dependencies"]["maintainer"]
-    return [pin for pin in maintainer if pin.split("==")[0].lower() in HARNESS]
+    return [project.pin(name, "maintainer") for name in HARNESS]
 
 
 def _one_line(text: str) -> str:
@@ -102,11 +101,7 @@ def _one_line(text: str) -> str:
 
 
 def seeded_differences(path: Path, keep: Path) -> list[str]:
-    """The page's seeded results that this run printed otherwise, as ``printed (page: ...)``.
-
-    Seeded results are checked only with the lesson's pinned versions (conftest.py);
-    under Colab's, training starts from the same seed but other library code.
-    """
+    """The page's seeded results that this run printed otherwise, as ``printed (page: ...)``."""
     import nbformat
 
     from tools import lesson
@@ -114,14 +109,8 @@ def seeded_differences(path: Path, keep: Path) -> list[str]:
     page, executed = lesson.EPISODES / f"{path.stem}.md", keep / path.name
     if not page.exists() or not executed.exists():
         return []
-    cells = lesson.cells_by_id(nbformat.read(executed, as_version=4))
-    found = []
-    for code, _ in lesson.parse(page).code():
-        if code.output_seeded and code.id in cells:
-            printed = (lesson.output_text(cells[code.id], code) or "").strip()
-            if printed != code.output.strip():
-                found.append(f"`{_one_line(printed)}` (page: `{_one_line(code.output)}`)")
-    return found
+    return [f"`{_one_line(printed)}` (page: `{_one_line(code.output)}`)" for code, printed in
+            lesson.seeded_differences(lesson.parse(page), nbformat.read(executed, as_version=4))]
 
 
 def run_notebook(path: Path, keep: Path) -> tuple[bool, list[str]]:

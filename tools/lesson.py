@@ -16,8 +16,8 @@ Code blocks
     ```` ```output ````                 right after a python block: its checked output;
     ```` ```{.output .varies} ````      right after a python block: shown, not checked;
     ```` ```{.output .seeded} ````      right after a python block: a seeded result, the
-                                        same on every run on the page's backend, and
-                                        checked there (not when Keras runs on another).
+                                        same on every run on the page's backend with the
+                                        lesson's pins, and checked there only (conftest.py).
     A python block may carry attributes after the language, e.g.
     ```` ```python fig-alt="Loss falls over 100 epochs" ````: the alternative
     text of the figures the block draws (required for every block that draws one).
@@ -76,7 +76,7 @@ IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 CODE_FENCES = {"python": "python", "{.python .no-test}": "no-test"}
 OUTPUT_FENCES = {"output": "checked", "{.output .varies}": "varies", "{.varies .output}": "varies",
                  "{.output .seeded}": "seeded", "{.seeded .output}": "seeded"}
-#: The notebook tag of a cell whose output is checked on the page's backend only.
+#: The notebook tag of a cell whose output is checked on the page's backend and pins only.
 SEEDED_TAG = "lesson-seeded"
 #: Terminal colour codes in outputs (Keras's rich summary): removed wherever text is compared or shown.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -125,7 +125,7 @@ class Code:
     attrs: dict = field(default_factory=dict)
     output: str | None = None
     output_varies: bool = False
-    #: Checked, but only where Keras runs on the page's backend (``{.output .seeded}``).
+    #: Checked, but only on the page's backend with the lesson's pins (``{.output .seeded}``).
     output_seeded: bool = False
     line: int = 0
     #: File lines (1-based) of the output block's opening and closing fences.
@@ -399,6 +399,23 @@ def output_text(cell, code: Code) -> str | None:
     return plain_text(text).rstrip("\n") or None
 
 
+def seeded_differences(page: Page, executed) -> list[tuple[Code, str]]:
+    """The page's ``{.output .seeded}`` blocks that an executed notebook printed otherwise.
+
+    Each as (block, what the cell printed). Seeded results are checked only on
+    the page's backend with the lesson's pins (conftest.py); another backend or
+    other versions train to other numbers from the same seed.
+    """
+    cells = cells_by_id(executed)
+    found = []
+    for code, _ in page.code():
+        if code.output_seeded and code.id in cells:
+            printed = (output_text(cells[code.id], code) or "").strip()
+            if printed != code.output.strip():
+                found.append((code, printed))
+    return found
+
+
 # -- Figures in prose -------------------------------------------------------------
 
 #: A figure the prose-number check looks at: a thousands separator, a decimal point, or a percentage.
@@ -431,6 +448,7 @@ GLOSSARY = ROOT / "learners" / "reference.md"
 _PROTECTED = re.compile(r"`[^`]*`|\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\{[^}]*\}|\$[^$]*\$|<[^>]+>|https?://\S+")
 
 
+@functools.cache
 def glossary() -> dict[str, str]:
     """The glossary's terms, in its order, with their anchors on the site (``myst_heading_anchors``)."""
     terms = {}
@@ -457,8 +475,9 @@ class TermLinker:
         if line.lstrip().startswith(("#", ":::", "|", "!")):
             return line  # headings, fences, tables, images
         for term, pattern in self.patterns.items():
-            if term in self.linked:
+            if term in self.linked or not pattern.search(line):
                 continue
+            # Split again for each term: a link just made protects what it holds.
             pieces = _PROTECTED.split(line)
             protected = _PROTECTED.findall(line)
             for i, piece in enumerate(pieces):
@@ -467,8 +486,8 @@ class TermLinker:
                     link = f"[{match[1]}]({self.target}#{self.anchors[term]})"
                     pieces[i] = piece[:match.start()] + link + piece[match.end():]
                     self.linked.append(term)
+                    line = "".join(part for pair in zip(pieces, protected + [""]) for part in pair)
                     break
-            line = "".join(part for pair in zip(pieces, protected + [""]) for part in pair)
         return line
 
 

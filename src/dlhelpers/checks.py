@@ -55,7 +55,7 @@ def platform_problem(system: str | None = None, machine: str | None = None) -> s
     if where is None:
         return None
     return (f"TensorFlow publishes no wheels for {where}, so episodes 4 and 5 cannot run here: "
-            "use Colab for the lesson (the setup page, 'No TensorFlow for your machine').")
+            "use Colab for the lesson (the setup page's Colab section).")
 
 
 def install_advice() -> str:

@@ -37,7 +37,8 @@ def download(names: list[str]) -> int:
             if error.cause is None:  # not a download: a bad cached file, a setting
                 line = str(error).splitlines()[0]
             else:
-                causes += [error.cause] if error.cause not in causes else []
+                if error.cause not in causes:
+                    causes.append(error.cause)
                 line = f"not downloaded: {error.url} -> {error.target}"
             if optional:  # an optional exercise's file: say so, and do not fail
                 print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {line}", flush=True)

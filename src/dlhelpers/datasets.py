@@ -212,19 +212,20 @@ def load_images(name: str = "dollar_street", n_train: int | None = None) -> Imag
     through ``keras.datasets``; with ``DLHELPERS_STANDIN`` set, scikit-learn's
     bundled 8x8 digits in the same layout instead.
     """
+    standin = use_standin()
     if name == "mnist":
-        if use_standin():
+        if standin:
             from .standin import digits_in_mnist_layout
 
             return _subset(_image_dataset(*digits_in_mnist_layout(), DIGIT_CLASSES,
                                           "scikit-learn digits in the MNIST layout (stand-in for MNIST)",
-                                          standin=True), n_train)
+                                          standin), n_train)
         import keras
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         return _subset(_image_dataset(x_train, y_train, x_test, y_test, DIGIT_CLASSES, "MNIST"), n_train)
     if name == "cifar10":
-        if use_standin():
+        if standin:
             from .standin import cifar10_standin
 
             (x_train, y_train), (x_test, y_test) = cifar10_standin()
@@ -234,13 +235,13 @@ def load_images(name: str = "dollar_street", n_train: int | None = None) -> Imag
 
             (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
             source = "CIFAR-10"
-        dataset = _image_dataset(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, source, use_standin())
+        dataset = _image_dataset(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, source, standin)
         return _subset(dataset, CIFAR10_SUBSET if n_train is None else n_train)
     if name != "dollar_street":
         raise UnknownDatasetError(
             f"Unknown image data set {name!r}; use 'dollar_street', 'cifar10' or 'mnist'."
         )
-    if use_standin():
+    if standin:
         from .standin import write_standin_dollar_street
 
         folder = write_standin_dollar_street(Path(tempfile.gettempdir()) / "dlhelpers-standin",
@@ -251,7 +252,7 @@ def load_images(name: str = "dollar_street", n_train: int | None = None) -> Imag
         paths = {part: fetch(f"dollar_street_{part}") for part in _DS10_PARTS}
         source = "Dollar Street 10"
     arrays = read_image_arrays(paths)
-    return _subset(_image_dataset(*arrays, DOLLAR_STREET_CLASSES, source, use_standin()), n_train)
+    return _subset(_image_dataset(*arrays, DOLLAR_STREET_CLASSES, source, standin), n_train)
 
 
 def _subset(dataset: ImageDataset, n_train: int | None) -> ImageDataset:
@@ -261,8 +262,8 @@ def _subset(dataset: ImageDataset, n_train: int | None) -> ImageDataset:
     if n_train < 1:
         raise ValueError(f"n_train={n_train}: give a number of training images, at least 1.")
     return replace(dataset, train_images=dataset.train_images[:n_train],
-                               train_labels=dataset.train_labels[:n_train],
-                               source=f"{dataset.source}, first {n_train:,} training images")
+                   train_labels=dataset.train_labels[:n_train],
+                   source=f"{dataset.source}, first {n_train:,} training images")
 
 
 # --------------------------------------------------------------------------
