@@ -44,8 +44,8 @@ site: setup
 	$(BIN)/python -m tools.build_site
 
 # The notebook step of `make lesson`, on both Keras backends: run and time every notebook
-# on JAX and on TensorFlow; print wall times and headline results side by side and each
-# notebook's three slowest cells, labelled by their costly line (build/benchmark.md). The
+# on JAX and on TensorFlow; print wall times (with the kernel's start and stop) and headline
+# results side by side and each notebook's three slowest cells, labelled by their costly line (build/benchmark.md). The
 # lesson's choice of backend (src/dlhelpers/backend.py) rests on this table. The image
 # episodes run on a generated stand-in as large as Dollar Street 10 (878 training
 # images), so the times are what learners wait for; DLHELPERS_STANDIN=0 uses the real photos.

@@ -38,10 +38,13 @@ def test_a_failed_notebook_is_summarised_by_what_failed_and_the_log(tmp_path):
     terminal = run.stdout + run.stderr
     # Not a page, so it runs on Keras's default, TensorFlow, shown in bold; the
     # other backend's columns say it was not run.
-    row = re.search(r"^\| good.ipynb \| – \| \*\*[\d.]+\*\* \| not run \| answer = 42 \| (.*) \|$",
+    row = re.search(r"^\| good.ipynb \| – \| \*\*([\d.]+)\*\* \| not run \| answer = 42 \| ([\d.]+) \| (.*) \|$",
                     terminal, re.M)
     assert row, terminal
-    slowest = row[1].split("; ")
+    # Kernel start and stop: the wall time less the cells' span, which holds the 2.5 s sleep.
+    wall, kernel = float(row[1]), float(row[2])
+    assert 0 < kernel <= wall - 2.5, (wall, kernel)
+    slowest = row[3].split("; ")
     assert len(slowest) == 3 and any(cell.startswith("#2 `time.sleep(2.5)` 2.") for cell in slowest)
     seconds = [float(cell.rsplit(" ", 1)[1]) for cell in slowest]
     assert seconds == sorted(seconds, reverse=True)

@@ -52,8 +52,8 @@ def table(rows: list[dict]) -> str:
     names = list(NAMES)
     lines = ["| notebook | " + " | ".join(f"{NAMES[b]} (s)" for b in names) + " | "
              + " | ".join(f"results on {NAMES[b]}" for b in names)
-             + " | slowest cells on the lesson's backend (s) |",
-             "|---|" + "---:|" * len(names) + "---|" * len(names) + "---|"]
+             + " | of which kernel start and stop (s) | slowest cells on the lesson's backend (s) |",
+             "|---|" + "---:|" * len(names) + "---|" * len(names) + "---:|---|"]
     totals = dict.fromkeys(names, 0.0)
     for row in rows:
         runs = row["runs"]
@@ -66,14 +66,16 @@ def table(rows: list[dict]) -> str:
             shown = f"{runs[b]['seconds']:.1f}"
             times.append(f"**{shown}**" if b == row["backend"] else shown)
         results = [results_text(runs.get(b)) for b in names]
+        lesson_run = runs[row["backend"]]
         slowest = "; ".join(f"#{c['cell']} `{c['code']}` {c['seconds']:.1f}"
-                            for c in runs[row["backend"]].get("slowest", []))
-        cells = [row["notebook"], *times, *results, slowest]
+                            for c in lesson_run.get("slowest", []))
+        kernel = lesson_run.get("kernel_seconds")
+        cells = [row["notebook"], *times, *results, "–" if kernel is None else f"{kernel:.1f}", slowest]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lesson_total = sum(row["runs"][row["backend"]]["seconds"] for row in rows)
     lines.append("| all, on each notebook's lesson backend: " + f"{lesson_total:.1f} s | "
                  + " | ".join(f"{totals[b]:.1f}" if any(b in r["runs"] for r in rows) else "–"
-                              for b in names) + " |" + " |" * (len(names) + 1))
+                              for b in names) + " |" + " |" * (len(names) + 2))
     return "\n".join(lines)
 
 

@@ -65,19 +65,34 @@ def run(notebook: Path, out: Path = OUT, backend: str | None = None,
     os.unlink(results.name)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out / "notebooks" / notebook.name)
+    span = cells_span(nb)
     return {"notebook": notebook.name, "seconds": round(seconds, 1),
+            "kernel_seconds": None if span is None else round(seconds - span, 1),
             "results": {r["name"]: r["value"] for r in reported}, "error": error,
             "slowest": slowest_cells(nb)}
 
 
+def _stamp(cell, key: str) -> datetime | None:
+    """One of the timestamps nbclient records in a cell's metadata; None if it did not run."""
+    stamp = cell.metadata.get("execution", {}).get(key)
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+
+
 def cell_seconds(cell) -> float | None:
     """How long a code cell took, from the timestamps nbclient records; None if it did not run."""
-    stamps = cell.metadata.get("execution", {})
-    if "iopub.execute_input" not in stamps or "shell.execute_reply" not in stamps:
-        return None
-    begin, end = (datetime.fromisoformat(stamps[key].replace("Z", "+00:00"))
-                  for key in ("iopub.execute_input", "shell.execute_reply"))
-    return (end - begin).total_seconds()
+    begin, end = _stamp(cell, "iopub.execute_input"), _stamp(cell, "shell.execute_reply")
+    return None if begin is None or end is None else (end - begin).total_seconds()
+
+
+def cells_span(nb) -> float | None:
+    """Seconds from the first code cell's start to the last run cell's end.
+
+    A run's wall time less this is what starting and stopping the kernel took
+    (stopping a kernel that imported TensorFlow or JAX takes a second or more).
+    """
+    begins = [t for c in nb.cells if c.cell_type == "code" if (t := _stamp(c, "iopub.status.busy"))]
+    ends = [t for c in nb.cells if c.cell_type == "code" if (t := _stamp(c, "iopub.status.idle"))]
+    return (max(ends) - min(begins)).total_seconds() if begins and ends else None
 
 
 #: Calls where a cell's time goes: the statement holding the first of them labels the cell.
@@ -148,7 +163,9 @@ def main(argv: list[str]) -> int:
     failed = 0
     for notebook in args.notebooks:
         row = run(notebook.resolve(), args.out.resolve(), args.backend)
-        print(f"{row['notebook']}: {row['seconds']:.1f} s" + (f"; FAILED ({row['error']})" if row["error"] else ""))
+        kernel = "" if row["kernel_seconds"] is None else f" (kernel start and stop: {row['kernel_seconds']:.1f} s)"
+        print(f"{row['notebook']}: {row['seconds']:.1f} s{kernel}"
+              + (f"; FAILED ({row['error']})" if row["error"] else ""))
         failed += bool(row["error"])
     return 1 if failed else 0
 
