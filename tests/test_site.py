@@ -108,3 +108,19 @@ def test_accessibility_audit_finds_a_contrast_fault(site, tmp_path):
     assert "02-keras.html (light theme): accessibility (color-contrast" in problems
     assert "#0087ff" in problems
     assert "(dark theme)" not in problems  # the dark theme's fix is still there
+
+
+def test_reflow_check_finds_a_page_that_scrolls_sideways(site, tmp_path):
+    """Without the narrow-window rule for inline code, a long name on episode 5 widens the
+    page past 320 px, and the check names it; the wide screen's checks do not mind."""
+    needs_chromium()
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    css = broken / "_static" / "lesson.css"
+    fix = "code.literal, code.literal span.pre { white-space: normal; overflow-wrap: anywhere; }"
+    assert fix in css.read_text()
+    css.write_text(css.read_text().replace(fix, ""))
+    problems = check_site.check_site(broken, pages=["05-transfer-learning"], screenshots=None)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("05-transfer-learning.html (320 px wide): the page scrolls sideways")
+    assert 'code.docutils "keras.applications.mobilenet_v2.preproce' in problems[0]

@@ -9,7 +9,10 @@ declares; each solution is hidden until its title is clicked; maths is
 typeset; every internal link and notebook download resolves; previous/next
 lead to the neighbouring pages; and axe-core (shipped inside the
 axe-playwright-python package, so nothing is fetched) finds no WCAG 2 A or AA
-violation, in the light theme and again in the dark one. A screenshot of
+violation, in the light theme, in the dark one and in a window 320 CSS pixels
+wide, where the page must also reflow without scrolling sideways (WCAG 1.4.10:
+a 1280-pixel screen at 400 % zoom, or a phone; code blocks, tables and maths
+scroll inside their own boxes). A screenshot of
 each page is saved to ``build/screenshots/``. The test suite runs this in
 tests/test_site.py.
 
@@ -44,6 +47,8 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
                "resultTypes": ["violations"]}
 COLOR_SCHEMES = ("light", "dark")  # the theme follows the reader's system setting
 VIEWPORT = {"width": 1280, "height": 900}
+#: WCAG 1.4.10 (Reflow): content fits 320 CSS pixels without a sideways scroll.
+NARROW = {"width": 320, "height": 800}
 
 
 def chromium_path() -> str | None:
@@ -145,15 +150,59 @@ def check_site(site: Path = SITE, manifest_path: Path = MANIFEST, pages: list[st
             if screenshots:
                 page.screenshot(path=str(screenshots / f"{slug}.png"), full_page=True)
             page.close()
-        dark = browser.new_context(viewport=VIEWPORT, color_scheme="dark")
-        for slug in pages or order:
-            page = dark.new_page()
-            page.goto(urljoin(base, f"{slug}.html"), wait_until="networkidle")
-            problems += accessibility_problems(f"{slug}.html (dark theme)", page)
-            page.close()
+        for label, viewport, scheme in (("dark theme", VIEWPORT, "dark"),
+                                        ("320 px wide", NARROW, "light")):
+            again = browser.new_context(viewport=viewport, color_scheme=scheme)
+            for slug in pages or order:
+                page = again.new_page()
+                page.goto(urljoin(base, f"{slug}.html"), wait_until="networkidle")
+                where = f"{slug}.html ({label})"
+                if viewport is NARROW:
+                    problems += reflow_problems(where, page)
+                problems += accessibility_problems(where, page)
+                page.close()
+            again.close()
         browser.close()
         problems += link_problems(links, ids_by_page, base)
     return problems
+
+
+# JavaScript: the outermost visible elements that reach past the window's right edge,
+# leaving out those inside a box that scrolls or clips them (a code block, say) and
+# those fixed to the window.
+STICKING_OUT = """() => {
+  const width = document.documentElement.clientWidth;
+  const page = {width: width, scrolls: document.documentElement.scrollWidth, sticking_out: []};
+  if (page.scrolls <= width) return page;
+  const out = e => e.getBoundingClientRect().right > width + 1;
+  const clipped = e => {  // or in a drawer fixed to the window (the theme's sidebars)
+    if (getComputedStyle(e).position === 'fixed') return true;
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+      if (getComputedStyle(a).overflowX !== 'visible' || getComputedStyle(a).position === 'fixed')
+        return true;
+    return false;
+  };
+  // its own text too long for it (a long word in a heading, say)
+  const spills = e => getComputedStyle(e).overflowX === 'visible'
+    && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())
+    && e.getBoundingClientRect().left + e.scrollWidth > width + 1;
+  page.sticking_out = [...document.querySelectorAll('body *')]
+    .filter(e => (out(e) ? !out(e.parentElement) : spills(e)) && e.checkVisibility() && !clipped(e))
+    .map(e => `${e.tagName.toLowerCase()}.${(e.getAttribute('class') || '').split(' ')[0]} `
+              + `"${e.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)}" `
+              + `(${Math.round(e.getBoundingClientRect().left + Math.max(
+                  e.getBoundingClientRect().width, e.scrollWidth))} px)`);
+  return page;
+}"""
+
+
+def reflow_problems(where, page) -> list[str]:
+    """A line if the page scrolls sideways, naming what sticks out (at most three elements)."""
+    found = page.evaluate(STICKING_OUT)
+    if found["scrolls"] <= found["width"]:
+        return []
+    return [f"{where}: the page scrolls sideways ({found['scrolls']} px of content in "
+            f"{found['width']} px); sticking out: " + ("; ".join(found["sticking_out"][:3]) or "?")]
 
 
 def accessibility_problems(where, page) -> list[str]:
