@@ -95,15 +95,21 @@ def test_browser_check_finds_a_broken_site(site, tmp_path):
     assert "solution 1 is visible before it is clicked" in problems
 
 
-def test_accessibility_audit_finds_a_contrast_fault(site, tmp_path):
-    """With the light theme's fix for Keras's summary colours removed, axe-core objects."""
+def site_without(site: Path, tmp_path: Path, rule: str, instead: str = "") -> Path:
+    """A copy of the built site whose lesson.css has ``rule`` replaced by ``instead``."""
     needs_chromium()
     broken = tmp_path / "site"
     shutil.copytree(site, broken)
     css = broken / "_static" / "lesson.css"
-    fix = 'html[data-theme="light"] div.output span[style*="color: #0087ff"]'
-    assert fix in css.read_text()
-    css.write_text(css.read_text().replace(fix, ".no-such-element"))
+    assert rule in css.read_text()
+    css.write_text(css.read_text().replace(rule, instead))
+    return broken
+
+
+def test_accessibility_audit_finds_a_contrast_fault(site, tmp_path):
+    """With the light theme's fix for Keras's summary colours removed, axe-core objects."""
+    broken = site_without(site, tmp_path, 'html[data-theme="light"] div.output span[style*="color: #0087ff"]',
+                          ".no-such-element")
     problems = "\n".join(check_site.check_site(broken, pages=["02-keras"], screenshots=None))
     assert "02-keras.html (light theme): accessibility (color-contrast" in problems
     assert "#0087ff" in problems
@@ -113,13 +119,8 @@ def test_accessibility_audit_finds_a_contrast_fault(site, tmp_path):
 def test_reflow_check_finds_a_page_that_scrolls_sideways(site, tmp_path):
     """Without the narrow-window rule for inline code, a long name on episode 5 widens the
     page past 320 px, and the check names it; the wide screen's checks do not mind."""
-    needs_chromium()
-    broken = tmp_path / "site"
-    shutil.copytree(site, broken)
-    css = broken / "_static" / "lesson.css"
-    fix = "code.literal, code.literal span.pre { white-space: normal; overflow-wrap: anywhere; }"
-    assert fix in css.read_text()
-    css.write_text(css.read_text().replace(fix, ""))
+    broken = site_without(site, tmp_path, "code.literal, code.literal span.pre "
+                          "{ white-space: normal; overflow-wrap: anywhere; }")
     problems = check_site.check_site(broken, pages=["05-transfer-learning"], screenshots=None)
     assert len(problems) == 1, problems
     assert problems[0].startswith("05-transfer-learning.html (320 px wide): the page scrolls sideways")
