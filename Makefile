@@ -39,28 +39,33 @@ figures: setup
 	$(BIN)/python -m tools.build_notebooks
 
 # The website under build/site/, from the executed notebooks in build/notebooks/
-# (running any that are missing or out of date with their page).
+# (`make lesson` or `make test` writes them). It runs nothing: a missing or
+# stale executed notebook is an error that names the command to run.
 site: setup
 	$(BIN)/python -m tools.build_site
 
 # The notebook step of `make lesson`, on both Keras backends: run and time every notebook
 # on JAX and on TensorFlow; print wall times (with the kernel's start and stop) and headline
-# results side by side and each notebook's three slowest cells, labelled by their costly line (build/benchmark.md). The
-# lesson's choice of backend (src/dlhelpers/backend.py) rests on this table. The image
-# episodes run on a generated stand-in as large as Dollar Street 10 (878 training
-# images), so the times are what learners wait for; DLHELPERS_STANDIN=0 uses the real photos.
+# results side by side and each notebook's three slowest cells, labelled by their costly line
+# (build/benchmark.md). The lesson's choice of backend (src/dlhelpers/backend.py) rests on
+# this table. The image episodes run on a generated stand-in as large as Dollar Street 10
+# (878 training images, tools/standin.py), so the times are what learners wait for;
+# REAL_DATA=1 uses the data cache as it is.
 benchmark: setup
-	DLHELPERS_STANDIN=$${DLHELPERS_STANDIN:-real-size} $(BIN)/python -m tools.benchmark --compare
+	@if [ -z "$(REAL_DATA)" ]; then eval "$$($(BIN)/python -m tools.standin --real-size build/standin-real-size)"; fi; \
+	  $(BIN)/python -m tools.benchmark --compare
 
 # The newest supported Python (3.13; .ci/run runs this after `make test`): the
-# lesson's pins installed on it, then the helper tests and episodes 1-3 re-executed.
-# Its executed notebooks go to build/py313/, apart from the site's.
+# lesson's pins installed on it, then the helper tests and episodes 1-3 executed and
+# judged as on 3.11. Its executed notebooks go to build/py313/, apart from the site's.
 PYTHON313 ?= python3.13
 VENV313   := .venv-3.13
+PY313_NOTEBOOKS := 01-introduction 02-keras 03-monitor-the-model
 test-py313: $(VENV313)/.installed
-	DLHELPERS_NBVAL_KEEP=build/py313 $(VENV313)/bin/python -m pytest -p no:cacheprovider \
+	LESSON_BUILD=build/py313 $(VENV313)/bin/python -m pytest -p no:cacheprovider \
 	  tests/test_helpers.py tests/test_data.py tests/test_mirror_room.py \
-	  notebooks/01-introduction.ipynb notebooks/02-keras.ipynb notebooks/03-monitor-the-model.ipynb
+	  $(foreach nb,$(PY313_NOTEBOOKS),"tests/test_notebooks.py::test_notebook_prints_what_its_page_shows[$(nb)]") \
+	  $(foreach nb,02-keras 03-monitor-the-model,"tests/test_notebooks.py::test_results_keep_their_bounds[$(nb)]")
 
 $(VENV313)/.installed: pyproject.toml
 	$(PYTHON313) -m venv $(VENV313)

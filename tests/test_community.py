@@ -2,7 +2,7 @@
 
 import yaml
 
-from tools import build_notebooks, lesson, project
+from tools import build_notebooks, build_site, lesson, project
 
 ROOT = lesson.ROOT
 
@@ -38,7 +38,7 @@ def test_code_of_conduct_and_contributing_are_linked():
 def test_learner_profiles_and_glossary_are_site_pages():
     listed = {path.name for key in ("learners", "profiles") for path in lesson.extra_pages(key)}
     assert {"learner-profiles.md", "reference.md"} <= listed
-    assert list(lesson.glossary())[:2] == ["Accuracy", "Activation function"]
+    assert list(build_site.glossary())[:2] == ["Accuracy", "Activation function"]
 
 
 def test_setup_page_has_a_path_per_system_and_the_supported_pythons():

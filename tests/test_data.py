@@ -24,7 +24,8 @@ import pytest
 
 import dlhelpers as dlh
 from dlhelpers import cache as dcache
-from dlhelpers import cli, mirror, standin, validate
+from dlhelpers import cli, mirror, validate
+from tools import standin
 from tools.check_site import in_background
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -355,8 +356,7 @@ def write_tiny_dollar_street(folder, n=12):
 
 @pytest.fixture
 def real_images(cache, monkeypatch):
-    """A tiny Dollar Street 10 in the real format in the cache; stand-in off (as learners write it)."""
-    monkeypatch.setenv("DLHELPERS_STANDIN", "off")
+    """A tiny Dollar Street 10 in the real format in the cache."""
     return write_tiny_dollar_street(cache)
 
 
@@ -407,10 +407,9 @@ def test_unreadable_cached_file_names_the_fix(cache_with, monkeypatch):
 
 @pytest.fixture
 def lesson_cache(cache, monkeypatch):
-    """A cache with every file the notebooks need here (weather, MobileNetV2; stand-in images)."""
+    """A cache with the staged real files (weather, MobileNetV2); no images."""
     if not (SHARED and (SHARED / MOBILENET).is_file() and (SHARED / WEATHER).is_file()):
         pytest.skip("the staged real files (../shared/data) are not available")
-    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
     for path in (WEATHER, MOBILENET):
         (cache / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(SHARED / path, cache / path)
@@ -418,6 +417,7 @@ def lesson_cache(cache, monkeypatch):
 
 
 def test_check_passes_on_a_good_cache(lesson_cache, capsys):
+    standin.write_dollar_street(lesson_cache / "dollar_street_10")  # read and checked as the real set
     assert cli.main(["check"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"^  ok +weather: sha256 and text table", out, re.M)
@@ -445,8 +445,7 @@ def test_check_fails_when_a_needed_file_is_missing(lesson_cache, capsys):
     assert "weather" in out and "python -m dlhelpers download weather" in out
 
 
-def test_check_needs_the_real_images_when_the_standin_is_off(lesson_cache, monkeypatch, capsys):
-    monkeypatch.setenv("DLHELPERS_STANDIN", "no")
+def test_check_needs_the_images(lesson_cache, capsys):
     assert cli.main(["check"]) == 1
     assert re.search(r"^  missing +dollar_street_train_images: ", capsys.readouterr().out, re.M)
 
@@ -474,7 +473,7 @@ def test_interrupted_download_is_reported_by_check_and_removed_by_download(lesso
         child.send_signal(signal.SIGKILL)
         child.wait()
     [partial] = folder.glob("*.part")
-    assert cli.main(["check"]) == 0  # nothing needed is wrong, but the leftover is reported
+    assert cli.main(["check"]) == 1  # the images are missing, and the leftover is reported
     assert f"1 unfinished download(s) left in the cache ({partial.name})" in capsys.readouterr().out
     os.utime(partial, (time.time() - 3600,) * 2)
     monkeypatch.setenv("DLHELPERS_MIRROR", "http://127.0.0.1:9")
@@ -524,24 +523,13 @@ def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypa
 # -- Environment variables ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["1", "true", "Yes", "ON", " on "])
-def test_standin_switched_on(monkeypatch, value):
-    monkeypatch.setenv("DLHELPERS_STANDIN", value)
-    assert dlh.load_images().source.startswith("Stand-in")
-
-
-@pytest.mark.parametrize("value", ["0", "false", "No", "OFF", ""])
-def test_standin_switched_off(real_images, monkeypatch, value):
-    monkeypatch.setenv("DLHELPERS_STANDIN", value)
+def test_the_helpers_read_no_standin_switch(real_images, monkeypatch):
+    """The stand-in is data the tests write (tools/standin.py); the package has no switch for it."""
+    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
     assert dlh.load_images().source == "Dollar Street 10"
-
-
-def test_standin_value_not_understood(monkeypatch, capsys):
-    monkeypatch.setenv("DLHELPERS_STANDIN", "n")
-    with pytest.raises(dlh.SettingError, match="'n' is not understood: use 1, true, yes or on"):
-        dlh.load_images()
-    assert cli.main(["check"]) == 2
-    assert "DLHELPERS_STANDIN='n' is not understood" in capsys.readouterr().err
+    assert not standin.in_use()
+    source = Path(dlh.__file__).parent
+    assert not [p.name for p in source.glob("*.py") if "STANDIN" in p.read_text().upper().replace("STAND-IN", "")]
 
 
 def test_cache_folder_is_expanded_and_absolute(tmp_path, monkeypatch):
@@ -598,19 +586,20 @@ def test_unknown_image_dataset():
         dlh.pretrained_weights("resnet")
 
 
-def test_real_size_standin_has_the_real_sets_size(monkeypatch):
-    """DLHELPERS_STANDIN=real-size: as many images as Dollar Street 10, for timing (make benchmark)."""
-    monkeypatch.setenv("DLHELPERS_STANDIN", "real-size")
+def test_real_size_standin_has_the_real_sets_size(cache):
+    """--real-size: as many images as Dollar Street 10, for timing (make benchmark)."""
+    standin.write_dollar_street(cache / "dollar_street_10", real_size=True)
     images = dlh.load_images()
     assert images.train_images.shape == (standin.REAL_N_TRAIN, 64, 64, 3) == (878, 64, 64, 3)
     assert len(images.val_images) == standin.REAL_N_TEST
     assert images.train_images.dtype == np.uint8 and images.train_labels.dtype == np.int32
 
 
-def test_standin_has_the_real_format_and_is_deterministic(monkeypatch):
-    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
-    images = dlh.load_images()
-    assert images.source.startswith("Stand-in")
+def test_standin_has_the_real_format_and_is_deterministic(cache):
+    standin.write_dollar_street(cache / "dollar_street_10")
+    assert standin.in_use()
+    images = dlh.load_images()  # the real loader, validation included
+    assert images.source == "Dollar Street 10"
     assert images.train_images.shape == (standin.N_TRAIN, 64, 64, 3)
     assert images.train_images.dtype == np.uint8 and images.train_labels.dtype == np.int32
     assert set(images.train_labels) == set(range(10)) == set(images.val_labels)
@@ -621,9 +610,12 @@ def test_standin_has_the_real_format_and_is_deterministic(monkeypatch):
 
 def test_every_image_source_gives_the_documented_dtypes(real_images, monkeypatch):
     """uint8 images and int32 labels of shape (n,), from files, stand-ins and keras.datasets alike."""
+    import keras
+
     loaded = [dlh.load_images()]  # the real loader on int32 files
-    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
-    loaded += [dlh.load_images(name) for name in ("dollar_street", "cifar10", "mnist")]
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", standin._load_cifar10)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", standin._load_mnist)
+    loaded += [dlh.load_images(name) for name in ("cifar10", "mnist")]
     for images in loaded:
         for array in (images.train_images, images.val_images):
             assert array.dtype == np.uint8, images.source
@@ -632,12 +624,14 @@ def test_every_image_source_gives_the_documented_dtypes(real_images, monkeypatch
 
 
 def test_cifar10_standin_goes_through_the_keras_datasets_path(monkeypatch):
-    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
+    import keras
+
     (x_train, y_train), _ = standin.cifar10_standin()
     assert x_train.shape == (standin.N_TRAIN, 32, 32, 3) and x_train.dtype == np.uint8
     assert y_train.shape == (standin.N_TRAIN, 1)  # as keras.datasets.cifar10 returns labels
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", standin._load_cifar10)
     images = dlh.load_images("cifar10")
-    assert images.source.startswith("Stand-in for CIFAR-10") and images.standin
+    assert images.source == "CIFAR-10"
     assert images.train_images.shape[1:] == (32, 32, 3)
     assert images.class_names == dlh.CIFAR10_CLASSES
     np.testing.assert_array_equal(images.train_labels, y_train.reshape(-1))
@@ -647,11 +641,10 @@ def test_cifar10_standin_goes_through_the_keras_datasets_path(monkeypatch):
     not (Path.home() / ".keras" / "datasets" / "cifar-10-batches-py").is_dir(),
     reason="the CIFAR-10 archive is not downloaded",
 )
-def test_cifar10_variant(monkeypatch):
-    monkeypatch.setenv("DLHELPERS_STANDIN", "0")
+def test_cifar10_variant():
     images = dlh.load_images("cifar10")
     assert images.train_images.shape == (5000, 32, 32, 3) and len(images.val_images) == 10000
-    assert images.class_names[0] == "airplane" and not images.standin
+    assert images.class_names[0] == "airplane"
     assert len(dlh.load_images("cifar10", n_train=50000).train_images) == 50000
 
 
@@ -663,13 +656,12 @@ def test_cifar10_variant_keeps_a_5000_image_subset_by_default(monkeypatch):
     x_train = rng.integers(0, 256, (6000, 32, 32, 3), dtype=np.uint8)
     y_train = rng.integers(0, 10, (6000, 1), dtype=np.uint8)
     x_test, y_test = x_train[:100], y_train[:100]
-    monkeypatch.setenv("DLHELPERS_STANDIN", "0")
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: ((x_train, y_train), (x_test, y_test)))
     images = dlh.load_images("cifar10")
     assert len(images.train_images) == dlh.CIFAR10_SUBSET == 5000
     np.testing.assert_array_equal(images.train_images, x_train[:5000])
     np.testing.assert_array_equal(images.train_labels, y_train[:5000, 0])
-    assert len(images.val_images) == 100 and not images.standin
+    assert len(images.val_images) == 100
     assert repr(images).startswith("CIFAR-10, first 5,000 training images: 5000 training and 100")
     assert len(dlh.load_images("cifar10", n_train=6000).train_images) == 6000
     with pytest.raises(ValueError, match="at least 1"):
@@ -677,13 +669,26 @@ def test_cifar10_variant_keeps_a_5000_image_subset_by_default(monkeypatch):
 
 
 def test_digits_standin_has_the_mnist_layout(monkeypatch):
-    monkeypatch.setenv("DLHELPERS_STANDIN", "1")
+    import keras
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", standin._load_mnist)
     digits = dlh.load_images("mnist")
-    assert digits.source.endswith("(stand-in for MNIST)")
+    assert digits.source == "MNIST"
     assert digits.train_images.shape[1:] == (28, 28) and digits.train_images.dtype == np.uint8
     assert len(digits.train_images) + len(digits.val_images) == 1797
     assert digits.train_images.max() == 255 and digits.train_images[:, :2].max() == 0  # padded
     assert set(digits.val_labels) == set(range(10))
+
+
+def test_standin_kernels_get_the_keras_loaders_replaced(tmp_path):
+    """The IPython startup file that tools/standin.py writes: Keras imported later gets the stand-ins."""
+    env = {**os.environ, **standin.prepare(tmp_path / "standin"), "KERAS_BACKEND": "jax"}
+    code = ("import keras\n(x, y), (vx, vy) = keras.datasets.mnist.load_data()\n"
+            "(cx, cy), _ = keras.datasets.cifar10.load_data()\nprint(x.shape[1:], len(x) + len(vx), cx.shape[1:])")
+    ran = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "-c", code],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert "(28, 28) 1797 (32, 32, 3)" in ran.stdout, ran.stdout + ran.stderr
+    assert standin.in_use(tmp_path / "standin" / "data")
 
 
 def write_keras_h5_weights(model, path: Path) -> Path:

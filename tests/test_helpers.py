@@ -73,18 +73,6 @@ def test_set_seed_gives_equal_numbers_on_two_runs():
     assert loss1 == loss2
 
 
-def test_report_prints_records_and_checks(tmp_path, monkeypatch, capsys):
-    results = tmp_path / "results.jsonl"
-    monkeypatch.setenv("DLHELPERS_RESULTS", str(results))
-    assert dlh.report("test accuracy", np.float64(0.975), at_least=0.95) == 0.975
-    assert capsys.readouterr().out == "test accuracy: 0.975\n"
-    assert json.loads(results.read_text()) == {"name": "test accuracy", "value": 0.975}
-    with pytest.raises(AssertionError, match="below the expected 0.95"):
-        dlh.report("test accuracy", 0.5, at_least=0.95)
-    with pytest.raises(AssertionError, match="above"):
-        dlh.report("rmse", 4.0, at_most=3.5)
-
-
 def test_check_passes_in_the_test_environment(capsys):
     assert dlh.check_setup()
     out = capsys.readouterr().out

@@ -323,7 +323,6 @@ def test_control_characters_in_a_request_are_escaped(lesson_cache, capsys):
     ("train_labels", np.array([0, 1, 12, 3], dtype=np.int32), "integer labels in 0-9 (found 0 to 12)"),
 ])
 def test_check_finds_values_out_of_range(cache, monkeypatch, capsys, part, array, said):
-    monkeypatch.setenv("DLHELPERS_STANDIN", "0")
     folder = cache / "dollar_street_10"
     folder.mkdir()
     np.save(folder / f"{part}.npy", array)
@@ -332,7 +331,6 @@ def test_check_finds_values_out_of_range(cache, monkeypatch, capsys, part, array
 
 
 def test_check_finds_images_and_labels_of_different_lengths(cache, monkeypatch, capsys):
-    monkeypatch.setenv("DLHELPERS_STANDIN", "0")
     folder = cache / "dollar_street_10"
     folder.mkdir()
     images = np.zeros((4, 64, 64, 3), dtype=np.uint8)

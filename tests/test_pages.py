@@ -307,8 +307,8 @@ def test_schedule_fits_a_two_day_workshop():
     assert introduction <= 80, f"episode 1 takes {introduction} minutes"
 
 
-def test_seeded_outputs_are_checked_and_tagged(tmp_path):
-    """{.output .seeded}: compared by nbval (no ignore tag), tagged for conftest.py's rule."""
+def test_seeded_outputs_are_checked(tmp_path):
+    """{.output .seeded}: stored and checked (no ignore tag); tools/outputs.py knows it is seeded."""
     text = ('---\ntitle: "x"\n---\n\n```python\nprint(1)\n```\n\n```{.output .seeded}\n1\n```\n\n'
             '```python\nprint(2)\n```\n\n```{.output .varies}\n2\n```\n')
     page = tmp_path / "99-x.md"
@@ -316,5 +316,28 @@ def test_seeded_outputs_are_checked_and_tagged(tmp_path):
     (seeded, _), (varies, _) = lesson.parse(page).code()
     assert seeded.checked and seeded.output_seeded and not varies.checked
     cells = lesson.cells_by_id(build_notebooks.build(page))
-    assert cells[seeded.id].metadata["tags"] == [lesson.SEEDED_TAG] and cells[seeded.id].outputs
+    assert "tags" not in cells[seeded.id].metadata and cells[seeded.id].outputs
     assert "nbval-ignore-output" in cells[varies.id].metadata["tags"]
+
+
+def test_result_blocks_carry_their_bounds(tmp_path):
+    """``{.output .varies .result at-least=0.2 ...}``: bounds in the page format, beside the output."""
+    text = ('---\ntitle: "x"\n---\n\n```python\nprint("a: 1")\n```\n\n'
+            '```{.output .seeded .result at-most="2; b"}\na: 1\n```\n\n'
+            '```python\nprint("b: 3")\n```\n\n```{.output .varies .result standin-at-least=0.6}\nb: …\n```\n')
+    (first, _), (second, _) = lesson.parse(tmp_path / "x.md", text).code()
+    assert first.result and first.output_seeded and first.bounds == {"at-most": "2; b"}
+    assert second.result and not second.checked and second.bounds == {"standin-at-least": "0.6"}
+    for wrong, said in [("{.output at-least=1}", "bounds belong on a result block"),
+                        ("{.output .result at_least=1}", "at_least"),
+                        ("{.output .varies .seeded}", "not both")]:
+        with pytest.raises(lesson.PageError, match=said):
+            lesson.parse(tmp_path / "x.md", text.replace("{.output .seeded .result at-most=\"2; b\"}", wrong))
+
+
+def test_no_page_code_judges_its_own_results():
+    """Learners' code only prints: no bounds, asserts or test switches in the pages' code."""
+    for page in lesson.episodes():
+        for code, _ in page.code():
+            for word in ("at_least", "at_most", "assert ", "STANDIN", "standin"):
+                assert word not in code.source, f"{page.name}:{code.line}: {word}"

@@ -1,8 +1,8 @@
 """The lesson website: built from the pages and the executed notebooks, checked in Chromium.
 
-The notebooks run first in a test session (see testpaths in pyproject.toml),
-and conftest.py keeps nbval's outputs in build/notebooks/, so the site is
-built from that one execution.
+The site is built from build/notebooks/, which this test run's executions
+wrote (conftest.py's ``executed``, tools/execute.py): each notebook runs once
+per test run, and the site shows what the notebook tests judged.
 """
 
 import json
@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tools import build_site, check_site
+from tools import build_site, check_site, lesson
 
 
 @pytest.fixture(scope="session")
-def site() -> Path:
+def site(executed) -> Path:
+    for page in lesson.episodes():
+        row, _ = executed(page)
+        assert row["error"] is None, f"{page.name}: {row['error']}"
     return build_site.build().parent
 
 

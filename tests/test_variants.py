@@ -5,15 +5,14 @@ change needed. This test makes exactly that change in the generated exercise
 notebook and runs it top to bottom. That one run proves two things: the
 variant works, and the exercise version runs without its solutions (so the
 nbval run skips episode 4's exercise notebook, conftest.py; its code is the
-complete notebook's minus the solutions, which nbval runs at 64x64). It runs
-always on the stand-in (``DLHELPERS_STANDIN=1``): a generated 32x32 set in
-the format ``keras.datasets.cifar10`` returns, through the same loading code,
-so that no test machine downloads 170 MB for it.
+complete notebook's minus the solutions). It runs always on the stand-in
+(tools/standin.py): the kernel's ``keras.datasets.cifar10.load_data`` returns a
+generated 32x32 set in its format, so that no test machine downloads 170 MB for it.
 """
 
 import nbformat
 
-from tools import build_notebooks, execute, lesson
+from tools import build_notebooks, execute, lesson, standin
 
 DEFAULT_LOAD = "images = dlh.load_images()"
 CIFAR_LOAD = 'images = dlh.load_images("cifar10")'
@@ -40,14 +39,14 @@ def test_episode_4_runs_unchanged_on_cifar10_images(tmp_path):
 
     source = tmp_path / "04-cifar10-exercises.ipynb"
     nbformat.write(notebook, source)
-    row = execute.run(source, tmp_path / "build", env={"DLHELPERS_STANDIN": "1"})
+    row = execute.run(source, tmp_path / "build", env=standin.prepare(tmp_path / "standin"))
     assert row["error"] is None, row["error"]
     notebook = nbformat.read(tmp_path / "build" / "notebooks" / source.name, as_version=4)
     loading = [c for c in notebook.cells if c.cell_type == "code" and CIFAR_LOAD in c.source]
 
     outputs = {cell.source: text_outputs(cell) for cell in notebook.cells
                if cell.cell_type == "code"}
-    assert "Stand-in for CIFAR-10" in text_outputs(loading[0])
+    assert "CIFAR-10: 240 training" in text_outputs(loading[0])  # the stand-in's size
     assert outputs["input_shape = train_images.shape[1:]\ninput_shape"].strip() == "(32, 32, 3)"
     # The parameter counts follow the smaller images: 28 x 28 x 50 values reach
     # the dense layer of the simple CNN, not 60 x 60 x 50 as with 64 x 64 photos.

@@ -8,8 +8,8 @@ in its first cell), unless ``KERAS_BACKEND`` is set here: then on that one.
 table shows both side by side: that measurement is what the lesson's choice
 rests on. Notebooks are executed by tools/execute.py.
 
-Each notebook reports its headline results through ``dlh.report``; they are
-collected there, so nothing is scraped from outputs. The executed notebooks,
+Each page marks its headline results (``.result`` output blocks, tools/lesson.py);
+the table reads them from the executed notebooks. The executed notebooks,
 and the table as Markdown and JSON, are written to ``build/`` (git-ignored);
 the other backend's runs go to ``build/other-backend/``.
 """
@@ -23,17 +23,27 @@ import platform
 import sys
 from pathlib import Path
 
-from dlhelpers.backend import NAMES  # the backends a page may set, by display name
-from tools import execute, lesson
+import nbformat
 
-ROOT = lesson.ROOT
+from dlhelpers.backend import NAMES  # the backends a page may set, by display name
+from tools import execute, layout, lesson, outputs, standin
+
 OUT = execute.OUT
 
 
 def page_backend(notebook: Path) -> str:
     """The backend a notebook's page sets in its first block (TensorFlow, Keras's default, if none)."""
-    page = lesson.EPISODES / f"{notebook.stem}.md"
+    page = layout.page(notebook)
     return (lesson.parse(page).backend if page.exists() else None) or "tensorflow"
+
+
+def run(notebook: Path, out: Path, backend: str | None = None) -> dict:
+    """tools/execute.py's row for one run, with the headline results its page marks."""
+    row = execute.run(notebook, out, backend=backend)
+    executed, page = layout.executed(notebook.stem, out), layout.page(notebook)
+    row["results"] = (outputs.results(lesson.parse(page), nbformat.read(executed, as_version=4))
+                      if executed.exists() and page.exists() else {})
+    return row
 
 
 def results_text(row: dict | None) -> str:
@@ -88,24 +98,21 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     out = args.out.resolve()
     notebooks = [p.resolve() for p in args.notebooks] or [
-        ROOT / "notebooks" / f"{path.stem}.ipynb" for path in lesson.page_paths()]
+        layout.notebook(path.stem) for path in lesson.page_paths()]
     rows = []
     chosen = os.environ.get("KERAS_BACKEND", "").strip() or None
     for notebook in notebooks:
         backend = chosen or page_backend(notebook)
         print(f"running {notebook.name} on {NAMES.get(backend, backend)} ...", flush=True)
-        runs = {backend: execute.run(notebook, out, backend=chosen)}
+        runs = {backend: run(notebook, out, backend=chosen)}
         if args.compare:
             for other in NAMES:
                 if other != backend:
                     print(f"running {notebook.name} on {NAMES[other]} ...", flush=True)
-                    runs[other] = execute.run(notebook, out / "other-backend", backend=other)
+                    runs[other] = run(notebook, out / "other-backend", backend=other)
         rows.append({"notebook": notebook.name, "backend": backend, "runs": runs})
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    from dlhelpers.datasets import standin_real_size, use_standin
-
-    data = ("real-size stand-in images" if standin_real_size() else
-            "small stand-in images" if use_standin() else "real data")
+    data = "stand-in images (tools/standin.py)" if standin.in_use() else "real data"
     text = (f"Benchmark ({machine}; {data}; bold: the backend the lesson runs each notebook on)\n\n"
             f"{table(rows)}\n")
     out.mkdir(parents=True, exist_ok=True)

@@ -5,21 +5,20 @@
 
 The page format is read by tools/lesson.py; this module walks its tree.
 
-The complete notebook, notebooks/NN-name.ipynb (re-executed by nbval):
+The complete notebook, notebooks/NN-name.ipynb (executed by tools/execute.py
+and judged against its page by tools/outputs.py):
 - A generated first cell installs the helpers where they are missing (Colab);
   it changes nothing else.
 - Every ```python block of a page becomes a code cell, in order, whose id is
   the block's id (tools/lesson.py), so executed outputs are found by id.
-- An ```output block right after it becomes that cell's stored output, which
-  nbval compares when the test suite re-executes the notebook. The output is
-  the value of the cell's last expression when the cell ends in one, else what
-  it prints.
+- An ```output or ```{.output .seeded} block right after it becomes that
+  cell's stored output, what learners catching up see and the tests compare:
+  the value of the cell's last expression when the cell ends in one, else
+  what it prints. The cell carries nbval's documented tags (nbval-ignore-output
+  where nothing is checked), so that nbval can run the notebook as well.
 - A ```{.output .varies} block is shown on the page but not checked (numbers
   that differ between machines); a code cell with no output block is run but
-  its output is not compared (plots, training logs). A ```{.output .seeded}
-  block is checked, and its cell tagged ``lesson-seeded``: a seeded training
-  result, the same on every run on the page's backend with the lesson's pins,
-  which conftest.py does not compare under another backend or other versions.
+  its output is not compared (plots, training logs).
 - A ```{.python .no-test} block is a code cell for learners that the tests
   and the benchmark skip (it needs a download these machines cannot make).
 - Concept diagrams, ``![alt](fig/NAME.svg)``, are embedded as PNGs drawn by
@@ -30,7 +29,7 @@ The complete notebook, notebooks/NN-name.ipynb (re-executed by nbval):
 
 The exercise version, notebooks/exercises/NN-name-exercises.ipynb, is the
 same with every solution replaced by an empty answer cell and no stored
-outputs; nbval runs it top to bottom without comparing outputs.
+outputs; the tests run it with nbval, top to bottom, without comparing outputs.
 """
 
 from __future__ import annotations
@@ -43,12 +42,12 @@ from pathlib import Path
 
 import nbformat
 
-from tools import draw_figures, generated, lesson
+from tools import draw_figures, generated, layout, lesson, project
 from tools.project import pin, repository_url, site_url
 
 ROOT = lesson.ROOT
-NOTEBOOKS = ROOT / "notebooks"
-EXERCISES = NOTEBOOKS / "exercises"
+NOTEBOOKS = layout.NOTEBOOKS
+EXERCISES = layout.EXERCISES
 #: What an exercise notebook has where the solution was.
 ANSWER_CELL = "# Your answer here\n"
 
@@ -56,10 +55,10 @@ ANSWER_CELL = "# Your answer here\n"
 SKIP_TAGS = ["nbval-skip", "skip-execution"]
 
 
-#: Modules pages import that Colab's runtime does not ship, and their distributions.
-#: The install cell adds them (pinned as in pyproject's `lesson` set) on the pages
-#: that import them; `make colab` proves that this is all Colab lacks.
-COLAB_LACKS = {"keras_tuner": "keras-tuner"}
+#: Modules pages import that Colab's runtime does not ship, and their distributions
+#: (tools/project.py). The install cell adds them (pinned as in pyproject's `lesson`
+#: set) on the pages that import them; `make colab` proves that this is all Colab lacks.
+COLAB_LACKS = project.COLAB_LACKS
 
 
 def colab_lacks(page: lesson.Page) -> list[str]:
@@ -114,8 +113,6 @@ class NotebookWriter:
         cell = self.code_cell(node.source, tags, node.id)
         if node.checked:
             tags.remove("nbval-ignore-output")
-            if node.output_seeded:  # conftest.py checks it on the page's backend and pins only
-                tags.append(lesson.SEEDED_TAG)
             if not tags:
                 del cell.metadata["tags"]
             cell.outputs = [stored_output(node)]
@@ -176,10 +173,8 @@ def colab_url(path: str) -> str:
 
 
 def notebook_path(page: lesson.Page, exercises: bool = False) -> Path:
-    """Where a page's complete or exercise notebook lives."""
-    if exercises:
-        return EXERCISES / f"{page.name}-exercises.ipynb"
-    return NOTEBOOKS / f"{page.name}.ipynb"
+    """Where a page's complete or exercise notebook lives (tools/layout.py)."""
+    return layout.notebook(page.name, exercises)
 
 
 def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.NotebookNode:

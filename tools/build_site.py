@@ -6,10 +6,11 @@ The pages (``episodes/*.md``, ``setup.md``, ``instructors/*.md``) are read by
 ``tools/lesson.py``, the one reader of their format, and written out as MyST
 markdown under ``build/site-src/``; Sphinx (``site/conf.py``) turns that into
 HTML under ``build/site/``. Outputs and figures come from the executed
-notebooks in ``build/notebooks/``: the test suite writes them as nbval
-executes the notebooks, ``make lesson`` as it runs them. An executed notebook
-that is missing, or whose code differs from its page, is executed here first
-(tools/execute.py). Sphinx gets the settings that depend on this build
+notebooks in ``build/notebooks/``, which tools/execute.py writes (`make
+lesson`, and the test suite). Nothing is generated or executed here: an
+executed notebook that is missing, or whose code cells are not the page's
+blocks as they stand (by block id, a hash of the code), is an error that names
+the command to run. Sphinx gets the settings that depend on this build
 (where the notebooks are, the repository's address) as ``-D`` options, so
 ``site/conf.py`` imports nothing of the tools.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import html
 import json
 import re
@@ -33,16 +35,66 @@ from pathlib import Path
 
 import nbformat
 
-from tools import build_notebooks, execute, lesson, project
+from tools import build_notebooks, layout, lesson, project
 
-ROOT = lesson.ROOT
-BUILD = ROOT / "build"
-EXECUTED = BUILD / "notebooks"
-SOURCE = BUILD / "site-src"
-SITE = BUILD / "site"
+ROOT = layout.ROOT
+EXECUTED = layout.EXECUTED
+SOURCE = layout.SITE_SOURCE
+SITE = layout.SITE
 CONF = ROOT / "site"
-#: Written beside the site for its browser test: what each page must show.
-MANIFEST = BUILD / "site-manifest.json"
+MANIFEST = layout.SITE_MANIFEST
+
+# -- The glossary: terms linked at first use ----------------------------------
+
+#: The glossary page: one ``## Term`` heading per term, its definition below.
+GLOSSARY = ROOT / "learners" / "reference.md"
+#: What a term is never linked inside: code, links, marks, maths, HTML, addresses.
+_PROTECTED = re.compile(r"`[^`]*`|\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\{[^}]*\}|\$[^$]*\$|<[^>]+>|https?://\S+")
+
+
+@functools.cache
+def glossary() -> dict[str, str]:
+    """The glossary's terms, in its order, with their anchors on the site (``myst_heading_anchors``)."""
+    terms = {}
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            term = line[3:].strip()
+            terms[term] = re.sub(r"[^\w\- ]", "", term.lower()).strip().replace(" ", "-")
+    return terms
+
+
+class TermLinker:
+    """Links each glossary term at its first use in a page's prose, once per page."""
+
+    def __init__(self, terms: dict[str, str], target: str = "reference.md"):
+        self.target = target
+        # Longest first, so that "batch normalisation" is linked before "batch" is looked for.
+        self.patterns = {term: re.compile(rf"(?<![\w-])({re.escape(term)}(?:s|es)?)(?![\w-])", re.I)
+                         for term in sorted(terms, key=len, reverse=True)}
+        self.anchors = terms
+        self.linked: list[str] = []
+
+    def line(self, line: str) -> str:
+        """The line with the first use of each term not yet linked made a link to the glossary."""
+        if line.lstrip().startswith(("#", ":::", "|", "!")):
+            return line  # headings, fences, tables, images
+        for term, pattern in self.patterns.items():
+            if term in self.linked or not pattern.search(line):
+                continue
+            # Split again for each term: a link just made protects what it holds.
+            pieces = _PROTECTED.split(line)
+            protected = _PROTECTED.findall(line)
+            for i, piece in enumerate(pieces):
+                match = pattern.search(piece)
+                if match:
+                    link = f"[{match[1]}]({self.target}#{self.anchors[term]})"
+                    pieces[i] = piece[:match.start()] + link + piece[match.end():]
+                    self.linked.append(term)
+                    line = "".join(part for pair in zip(pieces, protected + [""]) for part in pair)
+                    break
+        return line
+
+
 
 class SiteError(Exception):
     """The site cannot be built as the pages stand; the message says why and what to do."""
@@ -69,27 +121,20 @@ def site_pages() -> list[SitePage]:
 
 # -- executed notebooks ------------------------------------------------------
 
-def code_sources(notebook) -> dict[str, str]:
-    return {cell_id: cell.source for cell_id, cell in lesson.cells_by_id(notebook).items()}
-
-
 def executed_notebook(page: lesson.Page):
-    """The page's notebook with outputs, executing it first when none is current."""
-    wanted = build_notebooks.build(page)
-    path = EXECUTED / f"{page.name}.ipynb"
-    if path.exists():
-        notebook = nbformat.read(path, as_version=4)
-        if code_sources(notebook) == code_sources(wanted):
-            return notebook
-        print(f"{path.relative_to(ROOT)} is out of date with its page; executing it again")
-    else:
-        print(f"{path.relative_to(ROOT)} is missing; executing it")
-    source = build_notebooks.notebook_path(page)
-    row = execute.run(source, EXECUTED.parent)
-    if row["error"]:
-        raise SiteError(f"{source.relative_to(ROOT)} failed ({row['error']}); "
-                         "the site needs every notebook to run. Fix it and build again.")
-    return nbformat.read(path, as_version=4)
+    """The page's notebook as tools/execute.py ran it; a :class:`SiteError` if none is current."""
+    path = layout.executed(page.name)
+    command = f"make lesson` (or `python -m tools.execute {layout.shown(layout.notebook(page.name))}`)"
+    if not path.exists():
+        raise SiteError(f"{layout.shown(path)} is missing: run `{command}, then build the site again.")
+    notebook = nbformat.read(path, as_version=4)
+    cells = lesson.cells_by_id(notebook)
+    stale = [code for code, divs in page.code() if "instructor" not in divs
+             and (code.id not in cells or cells[code.id].source != code.source)]
+    if stale:
+        raise SiteError(f"{layout.shown(path)} is out of date with {page.path.name} (line {stale[0].line} "
+                        f"and {len(stale) - 1} more blocks changed): run `make notebooks`, then `{command}.")
+    return notebook
 
 
 # -- rendering ---------------------------------------------------------------
@@ -112,7 +157,7 @@ def directive(name: str, argument: str, body: str, **options: str) -> str:
 class PageWriter:
     """Writes one page as MyST markdown, with its outputs and figures."""
 
-    def __init__(self, page: lesson.Page, notebook, figures: Path, linker: lesson.TermLinker | None = None):
+    def __init__(self, page: lesson.Page, notebook, figures: Path, linker: TermLinker | None = None):
         self.page = page
         self.linker = linker  # glossary links at first use (episodes and bonus pages)
         self.figures = figures
@@ -243,8 +288,8 @@ def links(site_page: SitePage) -> str:
     """Minutes, notebook downloads and Colab links at the top of an episode."""
     page = site_page.page
     teaching, exercises = page.minutes()
-    complete = build_notebooks.notebook_path(page).relative_to(ROOT).as_posix()
-    practice = build_notebooks.notebook_path(page, exercises=True).relative_to(ROOT).as_posix()
+    complete = layout.notebook(page.name).relative_to(ROOT).as_posix()
+    practice = layout.notebook(page.name, exercises=True).relative_to(ROOT).as_posix()
     return directive("raw", "html", textwrap.dedent(f"""\
         <div class="lesson-links">
         <p class="lesson-minutes">Teaching: {teaching} min &middot; Exercises: {exercises} min</p>
@@ -261,7 +306,7 @@ def links(site_page: SitePage) -> str:
 def write_page(site_page: SitePage, figures: Path) -> dict:
     page = site_page.page
     notebook = executed_notebook(page) if site_page.kind in ("episode", "bonus") else None
-    linker = lesson.TermLinker(lesson.glossary()) if site_page.kind in ("episode", "bonus") else None
+    linker = TermLinker(glossary()) if site_page.kind in ("episode", "bonus") else None
     writer = PageWriter(page, notebook, figures, linker)
     head = [f"# {page.title}\n"]
     if notebook is not None:
@@ -312,7 +357,7 @@ def copy_notebooks() -> None:
     """The committed notebooks (without outputs), for the download links."""
     for exercises in (False, True):
         for page in lesson.episodes():
-            source = build_notebooks.notebook_path(page, exercises)
+            source = layout.notebook(page.name, exercises)
             target = SOURCE / "_extra" / source.relative_to(ROOT)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)

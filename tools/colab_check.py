@@ -1,4 +1,4 @@
-"""Run the lesson as Colab would: Colab's package versions, the notebooks' install cell, nbval.
+"""Run the lesson as Colab would: Colab's package versions, the notebooks' install cell, every notebook.
 
     python -m tools.colab_check        (``make colab`` builds the environment first)
 
@@ -12,9 +12,10 @@ the lesson's. It then does what "Run all" does on Colab, in order:
    address of the helpers replaced by this checkout (the code under test);
 3. checks that the install left Colab's versions alone, and lists what it added;
 4. runs ``python -m dlhelpers check`` as on Colab, which must report no problem;
-5. re-executes every complete notebook with nbval (the test harness is
-   installed now, after step 3, and must not move a Colab package either),
-   on the stand-in images where ``DLHELPERS_STANDIN=1`` (offline machines).
+5. executes every complete notebook (tools/execute.py; the harness, nbclient,
+   is installed now, after step 3, and must not move a Colab package either)
+   and judges it against its page as the tests do (tools/outputs.py), seeded
+   results apart, on the stand-ins where .ci/run set them up (offline machines).
 
 Writes build/colab.md (which notebooks pass, and the failing cells' first
 lines) and exits non-zero when any step fails.
@@ -40,9 +41,10 @@ VERSIONS = ROOT / "tools" / "colab-versions.txt"
 NOTEBOOKS = ROOT / "notebooks"
 REPORT = ROOT / "build" / "colab.md"
 #: What the notebooks' install cells must add on Colab (Colab's runtime lacks them).
-LACKING = ("dlhelpers", "keras-tuner", "palmerpenguins")
-#: The test harness: pytest and nbval from pyproject's `maintainer` set.
-HARNESS = ("pytest", "nbval", "pyyaml", "nbformat")
+#: The helpers, their one dependency that Colab lacks, and what the pages import that it lacks.
+LACKING = ("dlhelpers", "palmerpenguins", *project.COLAB_LACKS.values())
+#: The harness that runs and judges the notebooks, from pyproject's `maintainer` set.
+HARNESS = ("nbclient", "nbformat", "pyyaml")
 
 
 def colab_versions() -> dict[str, str]:
@@ -100,33 +102,23 @@ def _one_line(text: str) -> str:
     return text.strip().replace("\n", "; ")
 
 
-def seeded_differences(path: Path, keep: Path) -> list[str]:
-    """The page's seeded results that this run printed otherwise, as ``printed (page: ...)``."""
+def run_notebook(path: Path, out: Path) -> tuple[list[str], list[str]]:
+    """Execute one notebook and judge it; (its problems, the seeded results that differ)."""
     import nbformat
 
-    from tools import lesson
+    from tools import execute, layout, lesson, outputs
 
-    page, executed = lesson.EPISODES / f"{path.stem}.md", keep / path.name
-    if not page.exists() or not executed.exists():
-        return []
-    return [f"`{_one_line(printed)}` (page: `{_one_line(code.output)}`)" for code, printed in
-            lesson.seeded_differences(lesson.parse(page), nbformat.read(executed, as_version=4))]
-
-
-def run_notebook(path: Path, keep: Path) -> tuple[bool, list[str]]:
-    """nbval on one notebook; (passed, the first line of each failing cell's report)."""
-    env = dict(os.environ, DLHELPERS_NBVAL_KEEP=str(keep))  # DLHELPERS_STANDIN as set here
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path.relative_to(ROOT))],
-        cwd=ROOT, env=env, capture_output=True, text=True)
-    failures = [line.removeprefix("FAILED ").split(" - ")[0]
-                for line in result.stdout.splitlines() if line.startswith("FAILED ")]
-    if result.returncode and not failures:
-        failures = [result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]]
-    log = ROOT / "build" / "logs" / f"colab-{path.stem}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(result.stdout + result.stderr)
-    return result.returncode == 0, failures
+    row = execute.run(path, out)
+    if row["error"]:
+        return [row["error"]], []
+    page = lesson.parse(layout.page(path))
+    executed = nbformat.read(layout.executed(page.name, out), as_version=4)
+    reason = outputs.seeded_mismatch_reason(page)
+    problems = [p.splitlines()[0] for p in outputs.differences(page, executed, seeded=reason is None)]
+    problems += outputs.bound_failures(page, executed, standin=outputs.standin_in_use())
+    differ = [f"`{_one_line(printed)}` (page: `{_one_line(code.output)}`)"
+              for code, printed in outputs.seeded_differences(page, executed)]
+    return problems, differ
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,11 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         report.append(f"**FAILED**: installing the test harness changed {harness_moved}.")
     report += ["", "Seeded results (`{.output .seeded}`) are checked with the lesson's pins only;",
                "the last column lists those that Colab's versions train to otherwise.", "",
-               "| notebook | nbval | failing cells | seeded results that differ |", "|---|---|---|---|"]
+               "| notebook | result | problems | seeded results that differ |", "|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as keep:
         for path in notebooks:
-            passed, failures = run_notebook(path, Path(keep))
-            differ = seeded_differences(path, Path(keep))
+            failures, differ = run_notebook(path, Path(keep))
+            passed = not failures
             failed |= not passed
             print(f"{path.name}: {'passed' if passed else 'FAILED ' + ', '.join(failures)}"
                   + (f"; seeded results differ: {'; '.join(differ)}" if differ else ""))

@@ -1,22 +1,22 @@
-"""Run and time notebooks: the one executor (nbclient), shared by `make lesson`
-(through tools/benchmark.py), `make benchmark` and the site build.
+"""Run and time notebooks: the one executor of the complete notebooks (nbclient).
 
     python -m tools.execute notebooks/02-keras.ipynb [--backend tensorflow] [--out build]
 
-A notebook runs in a fresh kernel with the environment of this process; a
-``backend`` sets ``KERAS_BACKEND`` in the kernel's environment only, so the
-page's ``dlh.use_backend(...)`` gives way to it and says so. The kernel's
-stderr goes to ``OUT/logs/NAME.log``; headline results come back through
-``dlh.report``; the executed notebook is written to ``OUT/notebooks/``.
+Used by `make lesson` and `make benchmark` (through tools/benchmark.py) and by
+the tests (conftest.py's ``executed``). A notebook runs in a fresh kernel with
+the environment of this process; a ``backend`` sets ``KERAS_BACKEND`` in the
+kernel's environment only, so the page's ``dlh.use_backend(...)`` gives way to
+it and says so. The kernel's stderr goes to ``OUT/logs/NAME.log``. A notebook
+that ran to the end is written to ``OUT/notebooks/`` (the website reads
+``build/notebooks/``); one that failed goes to ``OUT/logs/NAME.ipynb`` instead,
+so that no failed or old run stands where the site looks.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -25,17 +25,14 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from tools import lesson
+from tools import layout
 
-ROOT = lesson.ROOT
-OUT = ROOT / "build"
-#: The environment variable dlh.report writes headline results to (src/dlhelpers/report.py).
-RESULTS_ENV = "DLHELPERS_RESULTS"
+OUT = layout.BUILD
 
 
 def run(notebook: Path, out: Path = OUT, backend: str | None = None,
         env: dict[str, str] | None = None) -> dict:
-    """Execute one notebook top to bottom; return its time, results, error and slowest cells.
+    """Execute one notebook top to bottom; return its time, error and slowest cells.
 
     ``backend``: run Keras on this backend instead of the page's. ``env``:
     further environment variables for the kernel.
@@ -43,9 +40,8 @@ def run(notebook: Path, out: Path = OUT, backend: str | None = None,
     nb = nbformat.read(notebook, as_version=4)
     (out / "logs").mkdir(parents=True, exist_ok=True)
     log = out / "logs" / f"{notebook.stem}.log"
-    with tempfile.NamedTemporaryFile("r", suffix=".jsonl", delete=False) as results, \
-            open(log, "w") as kernel_stderr:
-        kernel_env = {**os.environ, **(env or {}), RESULTS_ENV: results.name}
+    with open(log, "w") as kernel_stderr:
+        kernel_env = {**os.environ, **(env or {})}
         if backend:
             kernel_env["KERAS_BACKEND"] = backend
         client = NotebookClient(nb, timeout=1800, kernel_name="python3",
@@ -61,15 +57,14 @@ def run(notebook: Path, out: Path = OUT, backend: str | None = None,
             error = failure_summary(type(exc).__name__, str(exc), log)
             kernel_stderr.write(f"\n{exc}\n")
         seconds = time.perf_counter() - start
-        reported = [json.loads(line) for line in Path(results.name).read_text().splitlines()]
-    os.unlink(results.name)
-    (out / "notebooks").mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out / "notebooks" / notebook.name)
+    target = out / "notebooks" / notebook.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    nbformat.write(nb, log.with_suffix(".ipynb") if error else target)
     span = cells_span(nb)
     return {"notebook": notebook.name, "seconds": round(seconds, 1),
             "kernel_seconds": None if span is None else round(seconds - span, 1),
-            "results": {r["name"]: r["value"] for r in reported}, "error": error,
-            "slowest": slowest_cells(nb)}
+            "error": error, "slowest": slowest_cells(nb)}
 
 
 def _stamp(cell, key: str) -> datetime | None:
@@ -149,9 +144,7 @@ def failure_summary(ename: str, evalue: str, log: Path) -> str:
     return f"{ename}: {first[:200]} (full message: {shown(log)})"
 
 
-def shown(path: Path) -> str:
-    """A path as printed: relative to the repository where it is inside it."""
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+shown = layout.shown
 
 
 def main(argv: list[str]) -> int:

@@ -17,7 +17,16 @@ Code blocks
     ```` ```{.output .varies} ````      right after a python block: shown, not checked;
     ```` ```{.output .seeded} ````      right after a python block: a seeded result, the
                                         same on every run on the page's backend with the
-                                        lesson's pins, and checked there only (conftest.py).
+                                        lesson's pins, and checked there only.
+    ```` ```{.output .varies .result at-least=0.2} ````
+                                        ``.result``: a headline result, lines of
+                                        ``name: number`` that the page's code prints; the
+                                        benchmark's table collects them. Its bounds, which the
+                                        tests check (tools/outputs.py): ``at-least`` and
+                                        ``at-most``, each a number or the name of a result
+                                        printed above (several, separated by ``;``), and
+                                        ``standin-at-least`` / ``standin-at-most``, which
+                                        apply on the test machines' stand-in images only.
     A python block may carry attributes after the language, e.g.
     ```` ```python fig-alt="Loss falls over 100 epochs" ````: the alternative
     text of the figures the block draws (required for every block that draws one).
@@ -41,7 +50,7 @@ Quoted figures
     of the published lesson (measured on the real photos with its own code),
     ``[60,000 images]{.quoted}`` for a fact quoted from elsewhere (a data
     set's documentation), ``[3.71]{.quoted from="03-monitor-the-model"}`` for
-    a figure another page prints. :func:`unprinted_figures` lists the rest;
+    a figure another page prints. tests/prose.py lists the unmarked ones;
     :func:`render_quotes` shows the marks in notebooks and on the site.
 """
 
@@ -74,10 +83,10 @@ IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 
 #: Fence info strings, normalised to a kind.
 CODE_FENCES = {"python": "python", "{.python .no-test}": "no-test"}
-OUTPUT_FENCES = {"output": "checked", "{.output .varies}": "varies", "{.varies .output}": "varies",
-                 "{.output .seeded}": "seeded", "{.seeded .output}": "seeded"}
-#: The notebook tag of a cell whose output is checked on the page's backend and pins only.
-SEEDED_TAG = "lesson-seeded"
+#: An output block's classes besides ``.output``: how it is checked, and whether it is a result.
+OUTPUT_CLASSES = {"varies", "seeded", "result"}
+#: An output block's attributes: the bounds of a ``.result`` block.
+BOUNDS = ("at-least", "at-most", "standin-at-least", "standin-at-most")
 #: Terminal colour codes in outputs (Keras's rich summary): removed wherever text is compared or shown.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -127,6 +136,9 @@ class Code:
     output_varies: bool = False
     #: Checked, but only on the page's backend with the lesson's pins (``{.output .seeded}``).
     output_seeded: bool = False
+    #: A headline result (``.result``): its ``name: number`` lines, and their bounds by attribute.
+    result: bool = False
+    bounds: dict = field(default_factory=dict)
     line: int = 0
     #: File lines (1-based) of the output block's opening and closing fences.
     output_span: tuple[int, int] | None = None
@@ -215,9 +227,29 @@ def split_front_matter(text: str, name: str = "page") -> tuple[dict, str, int]:
     return meta, body, head.count("\n") + 4  # "---", the head, "---"
 
 
+def _output_fence(info: str, where: str) -> tuple[set, dict] | None:
+    """An output fence's classes and attributes (``{.output .varies at-least=0.2}``); None if not one."""
+    if info == "output":
+        return set(), {}
+    if not (info.startswith("{") and info.endswith("}")):
+        return None
+    words = shlex.split(info[1:-1])
+    if ".output" not in words:
+        return None
+    classes = {w[1:] for w in words if w.startswith(".") and w != ".output"}
+    attrs = dict(w.partition("=")[::2] for w in words if not w.startswith("."))
+    unknown = sorted(classes - OUTPUT_CLASSES) + sorted(set(attrs) - set(BOUNDS))
+    if unknown or {"varies", "seeded"} <= classes:
+        raise PageError(f"{where}: output block {info}: {', '.join(unknown) or 'varies or seeded, not both'} "
+                        f"(known: .{', .'.join(sorted(OUTPUT_CLASSES))}; {', '.join(BOUNDS)})")
+    if attrs and "result" not in classes:
+        raise PageError(f"{where}: bounds belong on a result block: {{.output .result ...}}")
+    return classes, attrs
+
+
 def _fence_attrs(info: str, where: str) -> tuple[str, dict]:
     """Split ``python fig-alt="..."`` into its language and attributes."""
-    if info in CODE_FENCES or info in OUTPUT_FENCES:
+    if info in CODE_FENCES:
         return info, {}
     language, _, rest = info.partition(" ")
     attrs = {}
@@ -267,10 +299,11 @@ def parse(path: Path, text: str | None = None) -> Page:
             if j == len(lines):
                 raise PageError(f"{where}: code block never closed")
             content = "\n".join(lines[i + 1:j])
-            info, attrs = _fence_attrs(fence[1], where)
+            output = _output_fence(fence[1], where)
+            info, attrs = _fence_attrs(fence[1], where) if output is None else (fence[1], {})
             if info in CODE_FENCES:
                 children().append(Code(content, CODE_FENCES[info], attrs, line=first + i))
-            elif info in OUTPUT_FENCES:
+            elif output is not None:
                 nodes = children()
                 if nodes and isinstance(nodes[-1], Text) and not "".join(nodes[-1].lines).strip():
                     nodes.pop()  # blank lines between a code block and its output
@@ -278,9 +311,12 @@ def parse(path: Path, text: str | None = None) -> Page:
                 if (not isinstance(previous, Code) or previous.output is not None
                         or previous.kind != "python"):
                     raise PageError(f"{where}: an output block must follow a python block")
+                classes, bounds = output
                 previous.output = content
-                previous.output_varies = OUTPUT_FENCES[info] == "varies"
-                previous.output_seeded = OUTPUT_FENCES[info] == "seeded"
+                previous.output_varies = "varies" in classes
+                previous.output_seeded = "seeded" in classes
+                previous.result = "result" in classes
+                previous.bounds = bounds
                 previous.output_span = (first + i, first + j)
             else:
                 for raw in lines[i:j + 1]:
@@ -399,32 +435,13 @@ def output_text(cell, code: Code) -> str | None:
     return plain_text(text).rstrip("\n") or None
 
 
-def seeded_differences(page: Page, executed) -> list[tuple[Code, str]]:
-    """The page's ``{.output .seeded}`` blocks that an executed notebook printed otherwise.
-
-    Each as (block, what the cell printed). Seeded results are checked only on
-    the page's backend with the lesson's pins (conftest.py); another backend or
-    other versions train to other numbers from the same seed.
-    """
-    cells = cells_by_id(executed)
-    found = []
-    for code, _ in page.code():
-        if code.output_seeded and code.id in cells:
-            printed = (output_text(cells[code.id], code) or "").strip()
-            if printed != code.output.strip():
-                found.append((code, printed))
-    return found
-
-
 # -- Figures in prose -------------------------------------------------------------
 
-#: A figure the prose-number check looks at: a thousands separator, a decimal point, or a percentage.
-FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?:\.\d+)?\s?%)(?![\w])")
 #: A marked quotation: ``[text]{.published}``, ``[text]{.quoted}``, ``[text]{.quoted from="page"}``.
 QUOTE = re.compile(r'\[([^\]]+)\]\{\.(published|quoted)(?:\s+from="([\w-]+)")?\}')
 #: What is not prose: inline code, link targets, addresses.
 _NOT_PROSE = re.compile(r"`[^`]*`|\]\([^)]*\)|https?://\S+")
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
 #: How the marks read where they are shown.
 QUOTE_LABELS = {"published": "published result", "quoted": "quoted"}
 
@@ -440,164 +457,3 @@ def render_quotes(line: str, html: bool) -> str:
     return QUOTE.sub(shown, line)
 
 
-# -- The glossary ---------------------------------------------------------------
-
-#: The glossary page: one ``## Term`` heading per term, its definition below.
-GLOSSARY = ROOT / "learners" / "reference.md"
-#: What a term is never linked inside: code, links, marks, maths, HTML, addresses.
-_PROTECTED = re.compile(r"`[^`]*`|\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\{[^}]*\}|\$[^$]*\$|<[^>]+>|https?://\S+")
-
-
-@functools.cache
-def glossary() -> dict[str, str]:
-    """The glossary's terms, in its order, with their anchors on the site (``myst_heading_anchors``)."""
-    terms = {}
-    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            term = line[3:].strip()
-            terms[term] = re.sub(r"[^\w\- ]", "", term.lower()).strip().replace(" ", "-")
-    return terms
-
-
-class TermLinker:
-    """Links each glossary term at its first use in a page's prose, once per page."""
-
-    def __init__(self, terms: dict[str, str], target: str = "reference.md"):
-        self.target = target
-        # Longest first, so that "batch normalisation" is linked before "batch" is looked for.
-        self.patterns = {term: re.compile(rf"(?<![\w-])({re.escape(term)}(?:s|es)?)(?![\w-])", re.I)
-                         for term in sorted(terms, key=len, reverse=True)}
-        self.anchors = terms
-        self.linked: list[str] = []
-
-    def line(self, line: str) -> str:
-        """The line with the first use of each term not yet linked made a link to the glossary."""
-        if line.lstrip().startswith(("#", ":::", "|", "!")):
-            return line  # headings, fences, tables, images
-        for term, pattern in self.patterns.items():
-            if term in self.linked or not pattern.search(line):
-                continue
-            # Split again for each term: a link just made protects what it holds.
-            pieces = _PROTECTED.split(line)
-            protected = _PROTECTED.findall(line)
-            for i, piece in enumerate(pieces):
-                match = pattern.search(piece)
-                if match:
-                    link = f"[{match[1]}]({self.target}#{self.anchors[term]})"
-                    pieces[i] = piece[:match.start()] + link + piece[match.end():]
-                    self.linked.append(term)
-                    line = "".join(part for pair in zip(pieces, protected + [""]) for part in pair)
-                    break
-        return line
-
-
-def _numbers(text: str) -> set[float]:
-    found = set()
-    for number in _NUMBER.findall(text):
-        try:
-            found.add(float(number.replace(",", "")))
-        except ValueError:
-            pass
-    return found
-
-
-def _printed(figure: str, numbers: set[float], text: str) -> bool:
-    """Whether ``figure`` (as written in prose) is one of ``numbers``, at the prose's precision.
-
-    ``3.71`` is printed by an output holding 3.7134; ``28%`` by one holding
-    28% or 0.28; ``1,800`` by 1800 or 1,800.
-    """
-    digits = figure.rstrip("% ").replace(",", "")
-    value = float(digits)
-    places = len(digits.split(".")[1]) if "." in digits else 0
-    if figure.endswith("%"):
-        return f"{figure.rstrip('% ')}%" in text or any(
-            round(n * 100, places) == value for n in numbers if n <= 1)
-    return any(round(n, places) == value for n in numbers)
-
-
-def page_texts(page: Page, executed=None) -> str:
-    """What a page prints: its checked output blocks, its code, and the executed notebook's outputs."""
-    texts = [code.output for code, _ in page.code() if code.checked]
-    texts += [code.source for code, _ in page.code()]
-    for cell in (executed.cells if executed is not None else []):
-        for output in cell.get("outputs", []):
-            texts.append(output.get("text", "") + output.get("data", {}).get("text/plain", ""))
-    return plain_text("\n".join(texts))
-
-
-def unprinted_figures(page: Page, printed: str, elsewhere: dict[str, str] | None = None) -> list[str]:
-    """``"page.md:line: figure"`` for each prose figure that ``printed`` lacks and no mark quotes.
-
-    ``elsewhere``: what other pages print, by name, for ``{.quoted from="NAME"}``.
-    """
-    numbers = _numbers(printed)
-    problems = []
-    for node, _ in page.walk():
-        if not isinstance(node, Text):
-            continue
-        for line in node.lines:
-            prose = _NOT_PROSE.sub("", line)
-            if len(re.findall(r"\{\.(?:published|quoted)\b", prose)) != len(QUOTE.findall(prose)):
-                problems.append(f"{page.path.name}: a quotation mark that does not open and close "
-                                f"on one line: \"{line.strip()[:80]}\"")
-            for quote in QUOTE.finditer(prose):
-                if quote[3]:  # quoted from another page: that page must print it
-                    other = (elsewhere or {}).get(quote[3])
-                    for figure in FIGURE.findall(quote[1]):
-                        if other is None or not _printed(figure, _numbers(other), other):
-                            problems.append(f"{page.path.name}: {figure} (quoted from {quote[3]}, "
-                                            "which does not print it)")
-            for figure in FIGURE.findall(QUOTE.sub("", prose)):
-                if not _printed(figure, numbers, printed):
-                    problems.append(f"{page.path.name}: {figure} in \"{line.strip()[:80]}\"")
-    return problems
-
-
-# -- Ask before telling ------------------------------------------------------------
-
-#: A figure a solution states: two or more digits, or a decimal point.
-ANSWER_FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d{2,})(?![\w])")
-
-
-def _answer_figures(lines) -> set[str]:
-    return {figure.replace(",", "") for line in lines
-            for figure in ANSWER_FIGURE.findall(_NOT_PROSE.sub("", QUOTE.sub(r"\1", line)))}
-
-
-def answers_above(page: Page) -> list[str]:
-    """``"page.md:line: challenge title: figures"`` where prose above a challenge states its answer.
-
-    An answer figure is one its solution's text states, apart from those the
-    challenge itself gives and those the code or outputs above show (the
-    givens a solution restates). Solutions and instructor notes above do not
-    count: they are collapsed or hidden.
-    """
-    problems = []
-    prose: set[str] = set()
-    shown: set[str] = set()
-
-    def visit(nodes, divs=()):
-        for node in nodes:
-            if isinstance(node, Code):
-                if "solution" not in divs:
-                    for text in (node.source, node.output or ""):
-                        shown.update(n.replace(",", "").replace("_", "")
-                                     for n in re.findall(r"\d[\d,_]*(?:\.\d+)?", text))
-            elif isinstance(node, Text):
-                if "solution" not in divs and "instructor" not in divs:
-                    prose.update(_answer_figures(node.lines))
-            else:
-                if node.kind == "challenge":
-                    solutions = [c for c in node.children if isinstance(c, Div) and c.kind == "solution"]
-                    stated = {f for s in solutions for n, _ in page.walk(s.children)
-                              if isinstance(n, Text) for f in _answer_figures(n.lines)}
-                    given = {f for n, _ in page.walk([c for c in node.children if c not in solutions])
-                             if isinstance(n, Text) for f in _answer_figures(n.lines)}
-                    told = sorted((stated - given - shown) & prose)
-                    if told:
-                        problems.append(f"{page.path.name}:{node.line}: {node.title}: {', '.join(told)}")
-                visit(node.children, divs + (node.kind,))
-
-    visit(page.body)
-    return problems

@@ -11,6 +11,10 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Modules the pages import that Colab's runtime does not ship, and their distributions:
+#: the notebooks' install cell adds them (tools/build_notebooks.py); tools/colab_check.py
+#: checks that Colab lacks them and that the install cells bring them.
+COLAB_LACKS = {"keras_tuner": "keras-tuner"}
 
 
 @functools.cache

@@ -38,7 +38,6 @@ from .plots import (
     plot_images,
     plot_predictions,
 )
-from .report import report
 from .repro import set_seed
 
 try:

@@ -9,7 +9,7 @@ import platform
 import re
 import sys
 
-from . import backend, cache, datasets, validate
+from . import backend, cache, validate
 from .models import graphviz_problem
 
 #: Packages the check reports, by distribution name.
@@ -139,11 +139,8 @@ def run_checks(show_data: bool = True) -> tuple[list[str], list[str]]:
 
 
 def needed(name: str) -> bool:
-    """Whether the lesson's notebooks need file ``name`` (not optional, not replaced by a stand-in)."""
-    entry = cache.REGISTRY[name]
-    if entry.optional:
-        return False
-    return not (entry.path.startswith("dollar_street_10/") and datasets.use_standin())
+    """Whether the lesson's notebooks need file ``name`` (not optional)."""
+    return not cache.REGISTRY[name].optional
 
 
 def check_data(warnings: list[str]) -> list[str]:
@@ -155,7 +152,7 @@ def check_data(warnings: list[str]) -> list[str]:
     states = {}
     for name in cache.REGISTRY:
         found = cache.status(name)
-        role = "" if needed(name) else " (optional)" if cache.REGISTRY[name].optional else " (stand-in in use)"
+        role = "" if needed(name) else " (optional)"
         print(f"  {found.state:<10} {name}{role}: {found.detail}")
         if not found.ok and needed(name):
             problems.append(f"{name} ({found.path}) is {found.state}: {found.detail}.")
@@ -217,8 +214,9 @@ def _report_gpu(described: str, warnings: list[str]) -> None:
             return
         if tf_gpus:
             print(f"GPU             {tf_gpus} found by TensorFlow, but JAX has no GPU support installed")
+            jax_pin = pinned_versions().get("jax") or _installed("jax")  # pyproject's pin, the one home
             warnings.append(
-                'JAX runs on the CPU although there is a GPU: install `pip install "jax[cuda12]==0.10.2"` '
+                f'JAX runs on the CPU although there is a GPU: install `pip install "jax[cuda12]=={jax_pin}"` '
                 "(setup page, 'A GPU'), or set KERAS_BACKEND=tensorflow to use TensorFlow's GPU support.")
             return
     elif tf_gpus:

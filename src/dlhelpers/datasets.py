@@ -1,14 +1,10 @@
 """The data sets of each episode, loaded and checked (episodes 2-5).
 
 Files come through :mod:`dlhelpers.cache`, which downloads and verifies them.
-The generated stand-ins for data these test machines cannot download are
-chosen in one place, :func:`use_standin`.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,30 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import validate
-from .cache import DataCorruptError, UnknownDatasetError, env_flag, fetch
-
-#: Environment variable that swaps the image data for small generated stand-ins.
-STANDIN_ENV = "DLHELPERS_STANDIN"
-
-
-#: The value of DLHELPERS_STANDIN that asks for the stand-in at Dollar Street 10's real size.
-REAL_SIZE = "real-size"
-
-
-def use_standin() -> bool:
-    """Whether the image episodes run on generated stand-ins (``DLHELPERS_STANDIN``, for tests).
-
-    On/off as usual (1/true/yes/on, 0/false/no/off), or ``real-size``: the
-    stand-in with as many images as the real Dollar Street 10, which the
-    benchmark uses to time what learners wait for.
-    """
-    return standin_real_size() or env_flag(STANDIN_ENV)
-
-
-def standin_real_size() -> bool:
-    """Whether ``DLHELPERS_STANDIN=real-size`` asks for the real-size stand-in."""
-    return os.environ.get(STANDIN_ENV, "").strip().lower() == REAL_SIZE
-
+from .cache import DataCorruptError, UnknownDatasetError, fetch
 
 # --------------------------------------------------------------------------
 # Episode 2: Palmer penguins
@@ -114,8 +87,6 @@ class ImageDataset:
     val_labels: np.ndarray
     class_names: tuple[str, ...]
     source: str
-    #: True for the generated images the tests use where the real ones cannot be downloaded.
-    standin: bool = False
 
     @property
     def train(self) -> tuple[np.ndarray, np.ndarray]:
@@ -167,8 +138,7 @@ def _corrupt(path: Path, problem) -> DataCorruptError:
     )
 
 
-def _image_dataset(x_train, y_train, x_test, y_test, class_names, source,
-                   standin: bool = False) -> ImageDataset:
+def _image_dataset(x_train, y_train, x_test, y_test, class_names, source) -> ImageDataset:
     """One dtype whatever the source: images uint8 (0-255), labels int32 of shape (n,)."""
     def images(array):
         array = np.asarray(array)
@@ -180,7 +150,7 @@ def _image_dataset(x_train, y_train, x_test, y_test, class_names, source,
         return np.asarray(array).reshape(-1).astype(np.int32, copy=False)
 
     return ImageDataset(images(x_train), labels(y_train), images(x_test), labels(y_test),
-                        tuple(class_names), source, standin)
+                        tuple(class_names), source)
 
 
 #: The CIFAR-10 variant trains on the first 5,000 of its 50,000 training images, as
@@ -196,63 +166,36 @@ def load_images(name: str = "dollar_street", n_train: int | None = None) -> Imag
     0-255, and labels are ``int32`` arrays of shape ``(n,)`` with values 0-9.
 
     ``"dollar_street"`` (default): Dollar Street 10, 64x64 RGB photos of
-    household objects, downloaded from Zenodo and cached. When the
-    ``DLHELPERS_STANDIN`` environment variable is set, a small generated
-    stand-in in the same format is used instead (for offline tests).
+    household objects, downloaded from Zenodo and cached.
 
     ``"cifar10"``: CIFAR-10 through ``keras.datasets`` (32x32), the classic
     variant of the episode: the first ``n_train`` of its 50,000 training
     images (:data:`CIFAR10_SUBSET`, 5,000, by default; ``n_train=50000`` for
-    all) and its 10,000 test images; with ``DLHELPERS_STANDIN`` set, a
-    generated 32x32 stand-in in the format ``keras.datasets`` returns.
-
-    ``n_train`` keeps the first ``n_train`` training images of any set.
+    all) and its 10,000 test images.
 
     ``"mnist"``: handwritten digits, 28x28 grey images (bonus episode),
-    through ``keras.datasets``; with ``DLHELPERS_STANDIN`` set, scikit-learn's
-    bundled 8x8 digits in the same layout instead.
-    """
-    standin = use_standin()
-    if name == "mnist":
-        if standin:
-            from .standin import digits_in_mnist_layout
+    through ``keras.datasets``.
 
-            return _subset(_image_dataset(*digits_in_mnist_layout(), DIGIT_CLASSES,
-                                          "scikit-learn digits in the MNIST layout (stand-in for MNIST)",
-                                          standin), n_train)
+    ``n_train`` keeps the first ``n_train`` training images of any set.
+    """
+    if name == "mnist":
         import keras
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         return _subset(_image_dataset(x_train, y_train, x_test, y_test, DIGIT_CLASSES, "MNIST"), n_train)
     if name == "cifar10":
-        if standin:
-            from .standin import cifar10_standin
+        import keras
 
-            (x_train, y_train), (x_test, y_test) = cifar10_standin()
-            source = "Stand-in for CIFAR-10 (generated shapes, 32x32, for offline tests)"
-        else:
-            import keras
-
-            (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
-            source = "CIFAR-10"
-        dataset = _image_dataset(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, source, standin)
+        (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+        dataset = _image_dataset(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, "CIFAR-10")
         return _subset(dataset, CIFAR10_SUBSET if n_train is None else n_train)
     if name != "dollar_street":
         raise UnknownDatasetError(
             f"Unknown image data set {name!r}; use 'dollar_street', 'cifar10' or 'mnist'."
         )
-    if standin:
-        from .standin import write_standin_dollar_street
-
-        folder = write_standin_dollar_street(Path(tempfile.gettempdir()) / "dlhelpers-standin",
-                                             real_size=standin_real_size())
-        paths = {part: folder / f"{part}.npy" for part in _DS10_PARTS}
-        source = "Stand-in for Dollar Street 10 (generated shapes, for offline tests)"
-    else:
-        paths = {part: fetch(f"dollar_street_{part}") for part in _DS10_PARTS}
-        source = "Dollar Street 10"
+    paths = {part: fetch(f"dollar_street_{part}") for part in _DS10_PARTS}
     arrays = read_image_arrays(paths)
-    return _subset(_image_dataset(*arrays, DOLLAR_STREET_CLASSES, source, standin), n_train)
+    return _subset(_image_dataset(*arrays, DOLLAR_STREET_CLASSES, "Dollar Street 10"), n_train)
 
 
 def _subset(dataset: ImageDataset, n_train: int | None) -> ImageDataset:
