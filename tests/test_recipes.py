@@ -1,0 +1,115 @@
+"""CONTRIBUTING.md's recipe "Add an episode", followed with a throwaway episode.
+
+In a copy of the repository: a page and its config.yaml entry (and its row in
+the instructor schedule), then the recipe's commands. The new episode must be
+generated into both notebooks, pass the page tests, run and be judged like any
+other (a bound included), and appear on the site with its output.
+"""
+
+import shutil
+import subprocess
+import sys
+
+from tools import layout, lesson
+
+PAGE = '''---
+title: "A throwaway episode"
+teaching: 5
+exercises: 5
+---
+
+::: questions
+- Does the recipe work?
+:::
+
+::: objectives
+- Follow CONTRIBUTING.md's recipe for a new episode.
+:::
+
+```python
+import dlhelpers as dlh
+
+dlh.use_backend("jax")
+```
+
+A sum, checked, and a result with a bound:
+
+```python
+total = sum(range(5))
+print(f"throwaway total: {total}")
+```
+
+```{.output .result at-least=10}
+throwaway total: 10
+```
+
+::: challenge
+## Another sum
+What is `sum(range(3))`?
+
+::: solution
+```python
+sum(range(3))
+```
+
+```output
+3
+```
+:::
+:::
+
+::: keypoints
+- A page and a config entry make an episode.
+:::
+'''
+
+
+def run(args, cwd):
+    done = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{' '.join(args)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def test_a_new_episode_by_the_recipe(tmp_path, executed):
+    # The repository's files as they stand, committed or not (never what git ignores).
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=layout.ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    copy = tmp_path / "lesson"
+    for name in filter(None, files):
+        if (layout.ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(layout.ROOT / name, copy / name)
+    # 1-3: the page, its config entry, its row in the schedule.
+    (copy / "episodes" / "07-throwaway.md").write_text(PAGE)
+    config = (copy / "config.yaml").read_text()
+    (copy / "config.yaml").write_text(config.replace("- 06-outlook.md\n", "- 06-outlook.md\n- 07-throwaway.md\n"))
+    notes = copy / "instructors" / "instructor-notes.md"
+    text = notes.read_text()
+    old_total = next(line for line in text.splitlines() if line.startswith("| total |"))
+    teaching, exercises = (int(c) for c in old_total.split("|")[2:4])
+    text = text.replace(old_total, f"| 7 Throwaway | 5 | 5 | a test's |\n"
+                        f"| total | {teaching + 5} | {exercises + 5} | {old_total.split('|')[4].strip()} |")
+    notes.write_text(text)
+    # 5: make notebooks, then the tests that judge a page.
+    run(["-m", "tools.build_notebooks"], copy)
+    assert (copy / "notebooks" / "07-throwaway.ipynb").is_file()
+    assert (copy / "notebooks" / "exercises" / "07-throwaway-exercises.ipynb").is_file()
+    out = run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+               "tests/test_pages.py", "-k", "throwaway or schedule or listed_once or match_their_pages"], copy)
+    assert " passed" in out and "failed" not in out
+    # Run and judged as every notebook is (tools/execute.py, tools/outputs.py).
+    run(["-m", "tools.execute", "notebooks/07-throwaway.ipynb"], copy)
+    judged = run(["-c", "import nbformat\nfrom tools import layout, lesson, outputs\n"
+                  "page = lesson.parse(layout.page('07-throwaway'))\n"
+                  "nb = nbformat.read(layout.executed('07-throwaway'), as_version=4)\n"
+                  "print(outputs.differences(page, nb), outputs.bound_failures(page, nb), outputs.results(page, nb))"],
+                 copy)
+    assert judged.strip() == "[] [] {'throwaway total': 10.0}", judged
+    # The site, from this session's runs of the other notebooks and this one's.
+    for page in lesson.episodes():
+        row, _ = executed(page)
+        assert row["error"] is None
+        shutil.copy(layout.executed(page.name), copy / "build" / "notebooks")
+    run(["-m", "tools.build_site"], copy)
+    html = (copy / "build" / "site" / "07-throwaway.html").read_text()
+    assert "A throwaway episode" in html and "throwaway total: 10" in html
