@@ -125,3 +125,119 @@ def answers_above(page: Page) -> list[str]:
 
     visit(page.body)
     return problems
+
+
+# -- Answers told in words ------------------------------------------------------------
+# A heuristic, tuned on the giveaways a content review found (tests/test_prose_numbers.py
+# restores them): a sentence above a challenge (prose, objectives, a figure's alt text
+# or a code comment, since the previous challenge; objectives and questions from the
+# top) tells its answer when it shares with the solution two or more *distinctive*
+# words, two of them side by side, that the challenge itself does not give; or when it
+# restates most of one of the statements a true/false or yes/no challenge asks about.
+# Distinctive: used in few sentences of the whole lesson (DISTINCTIVE). What it cannot
+# see: an answer in other words (a paraphrase), and one spread over several sentences.
+
+#: Words too common to tell anything.
+STOP_WORDS = set("""a an the and or but if then so of to in on at by for with from as is are was were be been
+being it its this that these those there here which what who whom whose when where why how not no yes do
+does did done can could would should will may might must than more most less few many much very also only
+just each every all any some both either neither one two three four five six seven eight nine ten we you
+they he she i our your their his her my me us them into over under about above below after before again
+between out up down off same other such own too per via make makes made get gets got has have had having
+use used uses using""".split())
+#: A word is distinctive when at most this many sentences of the lesson use it.
+DISTINCTIVE = 12
+_WORD = re.compile(r"[a-z][a-z0-9-]*")
+_NOT_WORDS = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|\]\([^)]*\)|\{[^}]*\}|https?://\S+", re.S)
+_OPTION = re.compile(r"\s*([A-H]|\d+)\.\s")
+_VERDICT = re.compile(r"\b(true|false|yes|no)\b", re.I)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    return [_stem(w) for w in _WORD.findall(_NOT_WORDS.sub(" ", text.lower()))
+            if w not in STOP_WORDS and len(w) > 2]
+
+
+def _sentences(lines) -> list[str]:
+    text = " ".join(line.strip() for line in lines if not line.lstrip().startswith("#"))
+    return [s for s in re.split(r"(?<=[.!?:;])\s+|\s+-\s+", text) if s.strip()]
+
+
+def _told(page: Page):
+    """In page order: ("said", where, sentence) for what learners read, ("challenge", div) for each challenge."""
+    def visit(nodes, divs=()):
+        for node in nodes:
+            shown = "solution" not in divs and "instructor" not in divs
+            if isinstance(node, Text) and shown and "challenge" not in divs:
+                where = next((d for d in ("objectives", "questions") if d in divs), "prose")
+                for sentence in _sentences(node.lines):
+                    yield "said", where, sentence
+            elif isinstance(node, Code) and shown:
+                if node.alt:
+                    yield "said", "alt text", node.alt
+                for line in node.source.splitlines():
+                    if "#" in line:
+                        yield "said", "comment", line.split("#", 1)[1]
+            elif isinstance(node, Div):
+                if node.kind == "challenge":
+                    yield "challenge", node, None
+                yield from visit(node.children, divs + (node.kind,))
+    yield from visit(page.body)
+
+
+def _lines(nodes) -> list[str]:
+    """The text lines of nodes, at any depth."""
+    lines = []
+    for node in nodes:
+        if isinstance(node, Text):
+            lines += node.lines
+        elif isinstance(node, Div):
+            lines += _lines(node.children)
+    return lines
+
+
+def word_counts(pages: list[Page]):
+    """How many sentences of the lesson use each word."""
+    import collections
+
+    counts = collections.Counter()
+    for page in pages:
+        counts.update(w for kind, _, sentence in _told(page) if kind == "said" for w in set(_words(sentence)))
+    return counts
+
+
+def answers_told_in_words(page: Page, counts) -> list[str]:
+    """``"page.md:line: challenge: where: sentence"`` for each sentence above a challenge that tells its answer."""
+    problems, since, always = [], [], []
+    for kind, where, sentence in _told(page):
+        if kind == "said":
+            (always if where in ("objectives", "questions") else since).append((where, sentence))
+            continue
+        challenge = where
+        solutions = [c for c in challenge.children if isinstance(c, Div) and c.kind == "solution"]
+        asked = [c for c in challenge.children if c not in solutions]
+        given_lines = _lines(asked)
+        given = set(_words(" ".join(given_lines)))
+        answer_text = " ".join(_lines(solutions))
+        answer = {w for w in _words(answer_text) if w not in given and counts[w] <= DISTINCTIVE}
+        statements = [{w for w in _words(line) if counts[w] <= DISTINCTIVE} for line in given_lines
+                      if _OPTION.match(line)] if _VERDICT.search(answer_text) else []
+        for place, text in always + since:
+            said = _words(text)
+            shared = answer & set(said)
+            side_by_side = any(a in answer and b in answer for a, b in zip(said, said[1:]))
+            enough = 3 if place == "objectives" else 2
+            restated = any(len(s) >= 4 and len(s & set(said)) >= 0.6 * len(s) for s in statements)
+            if (side_by_side and len(shared) >= enough) or restated:
+                why = f"shares {', '.join(sorted(shared))}" if not restated else "restates a statement it asks about"
+                problems.append(f"{page.path.name}:{challenge.line}: {challenge.title}: {place}: "
+                                f"\"{text.strip()[:80]}\" ({why})")
+        since = []
+    return problems

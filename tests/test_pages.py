@@ -227,7 +227,13 @@ def test_exercise_notebook_has_no_solutions(page):
                         assert line not in cells, f"solution text in the exercise notebook: {line}"
     answers = [c for c in notebook.cells if "answer" in c.metadata.get("tags", [])]
     assert len(answers) == len(solutions)
-    assert all(c.source == build_notebooks.ANSWER_CELL and not c.get("outputs") for c in answers)
+    # A code cell where the solution has code; a text cell where it is words only.
+    for cell, solution in zip(answers, solutions):
+        if build_notebooks.has_code(solution.children):
+            assert cell.cell_type == "code" and cell.source == build_notebooks.ANSWER_CELL
+            assert not cell.get("outputs")
+        else:
+            assert cell.cell_type == "markdown" and cell.source == build_notebooks.ANSWER_TEXT
 
 
 # -- concept diagrams ---------------------------------------------------------
@@ -296,6 +302,16 @@ def test_instructor_schedule_matches_the_pages_minutes():
         assert row == [page.minutes()], f"episode {number}: notes say {row}, page says {page.minutes()}"
     total = tuple(sum(p.minutes()[i] for p in episodes) for i in (0, 1))
     assert rows.get("total") == total, f"total row {rows.get('total')}, pages add up to {total}"
+
+
+@pytest.mark.parametrize("page", lesson.episodes(bonus=False), ids=lambda p: p.name)
+def test_minutes_are_no_fewer_than_a_read_through_takes(page):
+    """The front matter's minutes are at least tools/minutes.py's estimate (live coding, callouts read aloud)."""
+    from tools import minutes
+
+    teaching, exercises = minutes.estimate(page)
+    assert page.minutes() >= (minutes.rounded(teaching), minutes.rounded(exercises)), \
+        f"{page.name}: {page.minutes()} minutes; a read-through takes {teaching:.0f} and {exercises:.0f}"
 
 
 def test_schedule_fits_a_two_day_workshop():

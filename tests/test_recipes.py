@@ -45,7 +45,7 @@ throwaway total: 10
 
 ::: challenge
 ## Another sum
-What is `sum(range(3))`?
+What do the numbers 0, 1 and 2 add up to? Let Python tell you.
 
 ::: solution
 ```python

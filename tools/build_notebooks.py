@@ -50,6 +50,8 @@ NOTEBOOKS = layout.NOTEBOOKS
 EXERCISES = layout.EXERCISES
 #: What an exercise notebook has where the solution was.
 ANSWER_CELL = "# Your answer here\n"
+#: ... and where the solution is words only.
+ANSWER_TEXT = "*Your answer here (double-click to write).*"
 
 #: Tags that make nbval and nbclient (the benchmark) skip a cell.
 SKIP_TAGS = ["nbval-skip", "skip-execution"]
@@ -129,7 +131,12 @@ class NotebookWriter:
             elif self.exercises and node.kind == "solution":
                 self.flush()
                 self.answers += 1
-                self.code_cell(ANSWER_CELL, ["answer"], f"answer-{self.answers}")
+                if has_code(node.children):
+                    self.code_cell(ANSWER_CELL, ["answer"], f"answer-{self.answers}")
+                else:  # a question answered in words
+                    cell = nbformat.v4.new_markdown_cell(ANSWER_TEXT, id=f"answer-{self.answers}")
+                    cell.metadata["tags"] = ["answer"]
+                    self.cells.append(cell)
             else:
                 self.flush()
                 label = lesson.BLOCKS[node.kind].title
@@ -139,6 +146,12 @@ class NotebookWriter:
                 self.markdown.append(f"{level} {label}")
                 self.add(node.children, divs + (node.kind,))
                 self.flush()
+
+
+def has_code(nodes: list) -> bool:
+    """Whether a div's content holds a code block, at any depth."""
+    return any(isinstance(n, lesson.Code) or (isinstance(n, lesson.Div) and has_code(n.children))
+               for n in nodes)
 
 
 def embed_diagrams(line: str) -> str:

@@ -154,6 +154,26 @@ def network_xor():
     return fig
 
 
+def deep_network():
+    """Episode 1: a deep network, every neuron of a layer connected to every neuron of the next."""
+    sizes, gap = (3, 5, 5, 5, 5, 2), 1.7
+    fig, ax = _canvas(7.5, 3.9, (-0.6, gap * (len(sizes) - 1) + 0.6), (-1.1, 4.9))
+    columns = [[(k * gap, 2 + (n - 1) / 2 * 0.85 - i * 0.85) for i in range(n)] for k, n in enumerate(sizes)]
+    for left, right in zip(columns, columns[1:]):
+        for x0, y0 in left:
+            for x1, y1 in right:
+                ax.plot((x0, x1), (y0, y1), color=GREY, linewidth=0.6, zorder=1)
+    for k, column in enumerate(columns):
+        color = GREEN if k == 0 else BLUE if k == len(columns) - 1 else ORANGE
+        for x, y in column:
+            _node(ax, x, y, color=color, r=0.22)
+    hidden = [x for x, _ in columns[1]] + [x for x, _ in columns[-2]]
+    ax.text(0, -0.75, "input layer", ha="center", fontsize=11)
+    ax.text((min(hidden) + max(hidden)) / 2, -0.75, "hidden layers", ha="center", fontsize=11)
+    ax.text(columns[-1][0][0], -0.75, "output layer", ha="center", fontsize=11)
+    return fig
+
+
 def gradient_descent():
     """Episodes 1 and 3: steps against the slope of a loss curve, for two learning rates."""
     fig = Figure(figsize=(8, 3.2))
@@ -321,6 +341,7 @@ FIGURES = {
     "ai-ml-dl": ai_ml_dl,
     "neuron": neuron,
     "network-xor": network_xor,
+    "deep-network": deep_network,
     "gradient-descent": gradient_descent,
     "convolution": convolution,
     "max-pooling": max_pooling,
