@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,8 @@ import nbformat
 import dlhelpers
 from dlhelpers import backend
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.layout import ROOT
+
 
 
 def python_run(code: str, **env) -> subprocess.CompletedProcess:

@@ -3,8 +3,7 @@
 import yaml
 
 from tools import build_notebooks, build_site, lesson, project
-
-ROOT = lesson.ROOT
+from tools.layout import ROOT
 
 
 def test_site_address_is_derived_from_the_repository_and_shown_where_people_look():

@@ -27,8 +27,8 @@ from dlhelpers import cache as dcache
 from dlhelpers import cli, mirror, validate
 from tools import standin
 from tools.check_site import in_background
+from tools.layout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ["DLHELPERS_DATA"]) if os.environ.get("DLHELPERS_DATA") else None
 MOBILENET = dlh.REGISTRY["mobilenet_v2"].path
 WEATHER = dlh.REGISTRY["weather"].path

@@ -1,6 +1,5 @@
 """Plots, seeding, reporting and the installation check."""
 
-import json
 
 import matplotlib
 import numpy as np

@@ -4,7 +4,6 @@ import ast
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,8 +11,8 @@ from pyflakes.checker import Checker
 from pyflakes.messages import UndefinedName
 
 from tools import build_notebooks, draw_figures, lesson
+from tools.layout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 PAGES = lesson.page_paths()
 

@@ -43,9 +43,10 @@ from pathlib import Path
 import nbformat
 
 from tools import draw_figures, generated, layout, lesson, project
+from tools.layout import ROOT
 from tools.project import pin, repository_url, site_url
 
-ROOT = lesson.ROOT
+
 NOTEBOOKS = layout.NOTEBOOKS
 EXERCISES = layout.EXERCISES
 #: What an exercise notebook has where the solution was.

@@ -36,8 +36,9 @@ from pathlib import Path
 import nbformat
 
 from tools import build_notebooks, layout, lesson, project
+from tools.layout import ROOT
 
-ROOT = layout.ROOT
+
 EXECUTED = layout.EXECUTED
 SOURCE = layout.SITE_SOURCE
 SITE = layout.SITE
@@ -93,7 +94,6 @@ class TermLinker:
                     line = "".join(part for pair in zip(pieces, protected + [""]) for part in pair)
                     break
         return line
-
 
 
 class SiteError(Exception):

@@ -34,7 +34,8 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 from urllib.request import urlopen
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.layout import ROOT
+
 SITE = ROOT / "build" / "site"
 MANIFEST = ROOT / "build" / "site-manifest.json"
 SCREENSHOTS = ROOT / "build" / "screenshots"

@@ -35,8 +35,9 @@ import tempfile
 from pathlib import Path
 
 from tools import project
+from tools.layout import ROOT
 
-ROOT = project.ROOT
+
 VERSIONS = ROOT / "tools" / "colab-versions.txt"
 NOTEBOOKS = ROOT / "notebooks"
 REPORT = ROOT / "build" / "colab.md"

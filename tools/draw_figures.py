@@ -29,8 +29,8 @@ from matplotlib.figure import Figure  # no pyplot: drawing needs no display back
 from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from tools import generated
+from tools.layout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FIG = ROOT / "episodes" / "fig"
 
 STYLE = {

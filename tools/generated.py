@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.layout import ROOT
+
 
 
 def sync(wanted: dict[Path, bytes], existing: list[Path], check: bool, *,

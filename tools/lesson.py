@@ -66,8 +66,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-EPISODES = ROOT / "episodes"
+from tools.layout import EPISODES, ROOT
+
 CONFIG = ROOT / "config.yaml"
 #: The id of the notebooks' generated first cell (the Colab install); no page block has it.
 SETUP_ID = "setup"

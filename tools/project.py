@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.layout import ROOT
+
 #: Modules the pages import that Colab's runtime does not ship, and their distributions:
 #: the notebooks' install cell adds them (tools/build_notebooks.py); tools/colab_check.py
 #: checks that Colab lacks them and that the install cells bring them.

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.layout import ROOT
+
 SIZE = 64
 #: The small stand-in the tests use.
 N_TRAIN = 240
@@ -106,7 +108,6 @@ def make_standin_images(n: int, seed: int, size: int = SIZE) -> tuple[np.ndarray
 
 #: The file that marks a data folder's Dollar Street 10 as this stand-in.
 MARK = "STAND-IN.txt"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_dollar_street(folder: Path, real_size: bool = False, seed: int = 0) -> Path:
