@@ -1,11 +1,14 @@
-"""A mirror and cache left running in a workshop room (issue #19), over 127.0.0.1 only.
+"""A mirror and cache left running in a workshop room (issues #19 and #29), over 127.0.0.1 only.
 
 One test per numbered finding; each works on temporary copies, never the shared files.
 """
 
+import hashlib
 import io
 import os
 import resource
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -97,31 +100,179 @@ def test_npy_header_announcing_a_huge_array_is_refused(tmp_path, rows):
         validate.check_file(path, "npy-images")
 
 
-# 4. Timeouts and a bound on connections; the load test
-def test_idle_connections_do_not_block_downloads(lesson_cache, tmp_path):
+# 4. Timeouts by progress, bounded requests and connections per address; the room test
+
+def fetch_from(source: str, address: str, path: str, rate: float | None = None, timeout=60) -> bytes:
+    """GET ``path`` from ``source`` (a loopback address of the client's own), reading at most ``rate`` bytes/s."""
+    host, port = address.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout, source_address=(source, 0)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # so that a slow reader is slow
+        sock.sendall(f"GET /{path} HTTP/1.0\r\nHost: mirror\r\n\r\n".encode())
+        data, started = bytearray(), time.perf_counter()
+        while chunk := sock.recv(16 * 1024):
+            data += chunk
+            if rate:
+                time.sleep(max(0.0, len(data) / rate - (time.perf_counter() - started)))
+    head, _, body = bytes(data).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200"), head[:200]
+    return body
+
+
+def test_a_slow_learner_gets_the_whole_file(lesson_cache, monkeypatch):
+    """A transfer that takes longer than the idle limit finishes, as long as it makes progress."""
+    monkeypatch.setattr(mirror, "IDLE_SECONDS", 1)
     server = mirror.make_server("127.0.0.1", 0)
-    files = {path: served.sha256 for path, served in server.files.items()}
-    assert set(files) == {WEATHER, MOBILENET}
+    size = server.files[MOBILENET].size  # about 2 MB
     with in_background(server) as address:
-        port = int(address.rsplit(":", 1)[1])
-        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(200)]
-        results, started = [], time.perf_counter()
-
-        def client():
-            import hashlib
-            results.append(all(hashlib.sha256(get(f"{address}/{p}", timeout=120)).hexdigest() == digest
-                               for p, digest in files.items()))
-
-        threads = [threading.Thread(target=client) for _ in range(150)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=300)
+        started = time.perf_counter()
+        body = fetch_from("127.0.0.1", address, MOBILENET, rate=500_000)
         seconds = time.perf_counter() - started
-        for sock in idle:
+    assert len(body) == size and seconds > 3 * mirror.IDLE_SECONDS
+    assert hashlib.sha256(body).hexdigest() == server.files[MOBILENET].sha256
+
+
+def test_a_client_that_stops_reading_is_closed(lesson_cache, monkeypatch, capsys):
+    monkeypatch.setattr(mirror, "IDLE_SECONDS", 1)
+    with in_background(mirror.make_server("127.0.0.1", 0)) as address:
+        host, port = address.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port))) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(f"GET /{MOBILENET} HTTP/1.0\r\n\r\n".encode())
+            time.sleep(3)  # never read
+    assert "no progress for 1 s during" in capsys.readouterr().out
+
+
+def test_a_request_dripped_byte_by_byte_is_cut_off(lesson_cache, monkeypatch, capsys):
+    """One byte every half second never completes a request: the connection ends at the deadline."""
+    monkeypatch.setattr(mirror, "REQUEST_SECONDS", 1)
+    with in_background(mirror.make_server("127.0.0.1", 0)) as address:
+        host, port = address.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            started, closed = time.perf_counter(), False
+            for byte in f"GET /{WEATHER} HTTP/1.0\r\nX-Padding: {'a' * 40}\r\n\r\n".encode():
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.5)
+                if time.perf_counter() - started > 4:
+                    break
+            closed = closed or sock.recv(100) == b""
+    assert closed
+    assert "request not complete within 1 s: closed" in capsys.readouterr().out
+
+
+def test_a_request_too_large_is_refused(lesson_cache):
+    with in_background(mirror.make_server("127.0.0.1", 0)) as address:
+        host, port = address.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            headers = "".join(f"X-{i}: {'b' * 200}\r\n" for i in range(60))  # 12 KB, 60 lines
+            try:
+                sock.sendall(f"GET /{WEATHER} HTTP/1.0\r\n{headers}\r\n".encode())
+            except OSError:
+                pass
+            answer = sock.recv(100)
+    assert answer.startswith(b"HTTP/1.0 431") or answer == b""
+
+
+def test_one_address_cannot_fill_the_room(lesson_cache, capsys):
+    """An attacker's many slow sockets are refused past PER_CLIENT; another address is served."""
+    with in_background(mirror.make_server("127.0.0.1", 0)) as address:
+        host, port = address.removeprefix("http://").rsplit(":", 1)
+        held = [socket.create_connection((host, int(port)), source_address=("127.0.0.2", 0))
+                for _ in range(mirror.PER_CLIENT + 5)]
+        time.sleep(0.5)
+        refused = 0
+        for sock in held:
+            sock.settimeout(0.2)
+            try:
+                refused += sock.recv(100).startswith(b"HTTP/1.0 503")
+            except TimeoutError:
+                pass
+        body = fetch_from("127.0.0.3", address, WEATHER)
+        for sock in held:
             sock.close()
-    print(f"150 clients, each every served file, with 200 idle connections open: {seconds:.1f} s")
-    assert results == [True] * 150
+    assert refused == 5
+    assert len(body) == (lesson_cache / WEATHER).stat().st_size
+    out = capsys.readouterr().out
+    assert f"127.0.0.2 refused: it holds {mirror.PER_CLIENT} connections already" in out
+
+
+ROOM_SERVER = """
+import resource, sys, threading, time
+from dlhelpers import mirror
+server = mirror.make_server("127.0.0.1", 0)
+print(server.server_address[1], flush=True)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sys.stdin.read()  # until the test closes it
+peak = [line for line in open("/proc/self/status") if line.startswith("VmHWM")]
+print(peak[0].split()[1] if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+"""
+
+
+def test_a_room_of_slow_learners_finishes_while_an_attacker_holds_sockets(lesson_cache):
+    """30 learners at 0.5-2 MB/s download every file while one address holds slow sockets."""
+    env = {**os.environ, "DLHELPERS_DATA": str(lesson_cache)}
+    mirror_process = subprocess.Popen([sys.executable, "-c", ROOM_SERVER], env=env, text=True,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    port = int(mirror_process.stdout.readline())
+    address = f"http://127.0.0.1:{port}"
+    files = {WEATHER: (lesson_cache / WEATHER).read_bytes(), MOBILENET: (lesson_cache / MOBILENET).read_bytes()}
+    stop = threading.Event()
+    attacker = {"refused": 0, "cut": 0}
+
+    def attack():  # keeps opening slow sockets from 127.0.0.2, a byte every few seconds
+        sockets = []
+        while not stop.is_set():
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0), timeout=2)
+                sock.sendall(b"G")
+                sockets.append(sock)
+            except OSError:
+                pass
+            for sock in list(sockets):
+                try:
+                    sock.settimeout(0.01)
+                    answer = sock.recv(100)
+                    attacker["refused" if answer.startswith(b"HTTP/1.0 503") else "cut"] += 1
+                    sockets.remove(sock)
+                    sock.close()
+                except (TimeoutError, BlockingIOError):
+                    pass
+                except OSError:
+                    attacker["cut"] += 1
+                    sockets.remove(sock)
+            time.sleep(0.05)
+        for sock in sockets:
+            sock.close()
+
+    results = {}
+
+    def learner(k):
+        rate = 500_000 + (k % 4) * 500_000  # 0.5, 1, 1.5 and 2 MB/s
+        results[k] = all(fetch_from(f"127.0.0.{10 + k}", address, path, rate=rate, timeout=60) == data
+                         for path, data in files.items())
+
+    threads = [threading.Thread(target=attack)] + [threading.Thread(target=learner, args=(k,)) for k in range(30)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads[1:]:
+        thread.join(timeout=300)
+    seconds = time.perf_counter() - started
+    stop.set()
+    threads[0].join(timeout=30)
+    log = mirror_process.communicate(timeout=60)[0].splitlines()
+    peak_kb = int(log[-1])
+    refusals = [line for line in log if line.startswith("127.0.0.2 refused:")]
+    cut = [line for line in log if line.startswith("127.0.0.2 request not complete")]
+    print(f"30 learners at 0.5-2 MB/s, every file, an attacker holding slow sockets: {seconds:.1f} s; "
+          f"mirror peak memory {peak_kb / 1024:.0f} MiB; the attacker refused {len(refusals)} times, "
+          f"cut off at the request deadline {len(cut)} times; learners refused "
+          f"{sum('refused' in line and not line.startswith('127.0.0.2') for line in log)} times")
+    assert results == {k: True for k in range(30)}
+    assert refusals and cut and attacker["refused"] > 0
 
 
 def test_connections_over_the_limit_get_a_quick_503(lesson_cache):
@@ -181,6 +332,47 @@ def test_cleanup_removes_only_own_dead_partials(cache):
     assert alive.exists() and foreign.exists()
 
 
+def test_a_planted_link_at_the_partial_name_is_never_followed(lesson_cache, http_server, monkeypatch,
+                                                              tmp_path):
+    """A group-shared cache: a link planted where the partial file will be leaves its target alone."""
+    import secrets
+
+    served, base = http_server
+    (served / WEATHER).parent.mkdir(parents=True)
+    shutil.copy(lesson_cache / WEATHER, served / WEATHER)
+    cache = tmp_path / "shared-cache"
+    monkeypatch.setenv("DLHELPERS_DATA", str(cache))
+    cache.mkdir()
+    victim = cache / "victim.txt"
+    victim.write_text("precious\n")
+    victim.chmod(0o600)
+    target = cache / WEATHER
+    target.parent.mkdir(parents=True)
+    names = iter(["planted", "fresh"])
+    monkeypatch.setattr(secrets, "token_hex", lambda n: next(names))
+    for name in (f"{target.name}.{os.getpid()}.part", f"{target.name}.{os.getpid()}-planted.part"):
+        (target.parent / name).symlink_to(victim)  # the old name, and the next one drawn
+    monkeypatch.setenv("DLHELPERS_MIRROR", base)
+    assert dlh.fetch("weather", progress=False) == target
+    assert victim.read_text() == "precious\n" and victim.stat().st_mode & 0o777 == 0o600
+
+
+def test_cleanup_leaves_a_download_held_elsewhere_alone(cache):
+    """A live download in another container or machine: its process id means nothing here, its lock does."""
+    import fcntl
+
+    folder = cache / "weather"
+    folder.mkdir()
+    held = folder / "weather_prediction_dataset_light.csv.99999998.part"  # no such process here
+    held.write_text("x")
+    os.utime(held, (time.time() - 3600,) * 2)  # its mtime frozen between writes
+    with open(held) as other_download:
+        fcntl.flock(other_download, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert dcache.remove_stray_partials() == []
+        assert held.exists()
+    assert dcache.remove_stray_partials() == [held]  # the lock is gone: a dead download's leftover
+
+
 # 7. A size cap on downloads
 def test_download_stops_at_the_size_cap(cache, monkeypatch):
     def endless(handler):
@@ -199,7 +391,8 @@ def test_download_stops_at_the_size_cap(cache, monkeypatch):
 
 
 # 8. The mirror address is checked
-@pytest.mark.parametrize("value", ["notaurl", "ftp://host/x", "file:///etc", "", "http://"])
+@pytest.mark.parametrize("value", ["notaurl", "ftp://host/x", "file:///etc", "", "http://",
+                                   "http://[::1", "http://127.0.0.1:99999"])
 def test_a_malformed_mirror_address_is_refused(cache, monkeypatch, capsys, value):
     monkeypatch.setenv("DLHELPERS_MIRROR", value)
     assert cli.main(["download", "weather"]) == 2
@@ -263,7 +456,8 @@ def test_serve_explains_a_port_in_use(lesson_cache, capsys):
     assert "another program (perhaps another mirror) uses it" in capsys.readouterr().err
 
 
-def test_sigterm_during_a_download_leaves_no_partial_file(cache, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP (terminal closed)"])
+def test_a_signal_during_a_download_leaves_no_partial_file(cache, tmp_path, stop):
     def slow(handler):
         handler.send_response(200)
         handler.send_header("Content-Length", "1536155")
@@ -282,7 +476,7 @@ def test_sigterm_during_a_download_leaves_no_partial_file(cache, tmp_path):
             if list(cache.rglob("*.part")):
                 break
             time.sleep(0.05)
-        child.terminate()
+        child.send_signal(stop)
         out, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
     assert "Stopped; no partial file was kept" in err and "Traceback" not in err
@@ -339,3 +533,38 @@ def test_check_finds_images_and_labels_of_different_lengths(cache, monkeypatch, 
         np.save(folder / f"{what}_labels.npy", np.zeros(n if what == "test" else 3, dtype=np.int32))
     assert cli.main(["check"]) == 1
     assert "the train images and labels differ in length (4 against 3)" in capsys.readouterr().out
+
+
+# Special files and start-up problems
+
+def test_a_fifo_in_the_cache_is_refused_without_blocking(cache):
+    path = cache / WEATHER
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    found = []
+    thread = threading.Thread(target=lambda: found.append(mirror.servable()), daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert found and WEATHER not in found[0], "serve hung on a FIFO"
+
+
+def test_serve_tells_a_file_problem_from_an_address_problem(lesson_cache, monkeypatch, capsys):
+    """No room to verify a file: that file is reported, the others are served, the address is fine."""
+    import errno
+    import tempfile
+
+    real = tempfile.TemporaryDirectory
+    calls = []
+
+    def full_disk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mirror.tempfile, "TemporaryDirectory", full_disk)
+    monkeypatch.setattr(mirror.MirrorServer, "serve_forever", lambda self: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert mirror.serve("127.0.0.1", 0) == 0
+    out = capsys.readouterr()
+    assert "could not be verified (No space left on device)" in out.out
+    assert "Serving 1 verified file(s)" in out.out and "cannot listen" not in out.err

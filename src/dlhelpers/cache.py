@@ -300,15 +300,73 @@ def _unreadable(path: Path) -> str:
 
 
 def _partial_name(target: Path, pid: int) -> Path:
-    """The temporary file a download of ``target`` by process ``pid`` writes: NAME.PID.part."""
-    return target.with_name(f"{target.name}.{pid}{PARTIAL_SUFFIX}")
+    """A temporary file for a download of ``target`` by process ``pid``: NAME.PID-RANDOM.part.
+
+    The random part makes the name unguessable, so that nobody can plant a file
+    or link there in advance; it is created exclusively all the same.
+    """
+    import secrets
+
+    return target.with_name(f"{target.name}.{pid}-{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
 
 
 def _partial_pid(path: Path) -> int | None:
-    """The process of a partial file NAME.PID.part (NAME a registered file's), or None."""
-    name, _, pid = path.name.removesuffix(PARTIAL_SUFFIX).rpartition(".")
+    """The process of a partial file NAME.PID-RANDOM.part (NAME a registered file's), or None."""
+    name, _, tail = path.name.removesuffix(PARTIAL_SUFFIX).rpartition(".")
+    pid = tail.split("-")[0]
     ours = any(Path(entry.path).name == name for entry in REGISTRY.values())
     return int(pid) if ours and path.name.endswith(PARTIAL_SUFFIX) and pid.isdigit() and len(pid) < 10 else None
+
+
+def _create_partial(target: Path) -> tuple[Path, int]:
+    """Create a partial file for ``target`` exclusively, never through a link; (its path, its descriptor).
+
+    The descriptor holds an exclusive lock (where the system has ``flock``) for as
+    long as the download runs: that, not the process id alone, tells a live
+    download in a cache shared by several machines or containers.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(5):
+        partial = _partial_name(target, os.getpid())
+        try:
+            fd = os.open(partial, flags, 0o600)
+        except FileExistsError:
+            continue  # taken (or planted): draw another name
+        _lock(fd)
+        return partial, fd
+    raise FileExistsError(errno.EEXIST, "could not create a temporary file for the download", str(target))
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows: files in use cannot be deleted anyway
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # a file system without locks: the process id and the age still guard it
+
+
+def _locked(path: Path) -> bool:
+    """Whether a live download holds ``path``'s lock (False where nothing can tell)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 def _running(pid: int) -> bool:
@@ -345,8 +403,14 @@ def mirror_address() -> str | None:
     if MIRROR_ENV not in os.environ:
         return None
     value = os.environ[MIRROR_ENV].strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises on a port out of range)
+        malformed = False
+    except ValueError:  # an unclosed IPv6 bracket, a port out of 0-65535, ...
+        malformed = True
+    if (malformed or parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment):
         raise SettingError(
             f"{MIRROR_ENV}={value!r} is not a mirror's address: give it as the instructor's mirror "
             "prints it, e.g. http://192.168.1.20:8765, or unset it to download from the files' "
@@ -417,10 +481,15 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
     if target.exists() and not target.is_file():
         raise DataCorruptError(f"{target} is a folder, not the file {entry.path}: move it away and "
                                f"run {_fix(name)} again.")
-    partial = _partial_name(target, os.getpid())
+    try:
+        partial, fd = _create_partial(target)
+    except OSError as error:
+        raise DataMissingError(
+            f"{entry.path} is not cached and the cache folder cannot be written ({error}).\n{manual}"
+        ).failed_download(failure_cause(error), url, target) from error
     try:
         try:
-            with open(partial, "wb") as file:
+            with os.fdopen(fd, "wb", closefd=False) as file:
                 pooch.HTTPDownloader(progressbar=progress, timeout=60)(
                     url, _Capped(file, entry.max_bytes), None)
         except _TooLarge as error:
@@ -433,6 +502,14 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
                 f"{entry.path} is not cached and could not be downloaded "
                 f"({type(error).__name__}: {error}).\n{manual}"
             ).failed_download(failure_cause(error), url, target) from error
+        umask = os.umask(0)
+        os.umask(umask)
+        if hasattr(os, "fchmod"):  # the file we made, whatever its name points to now
+            os.fchmod(fd, 0o666 & ~umask)  # readable by everyone a shared cache serves
+        else:
+            os.chmod(partial, 0o666 & ~umask)
+        os.close(fd)  # the lock goes too: HDF5 locks the file it checks
+        fd = None
         try:
             verify(partial, entry)
         except validate.ContentError as error:
@@ -442,11 +519,10 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
                 f"The download of {name} from {url} was rejected: {error}. "
                 f"Nothing was saved; run {_fix(name)} to try again."
             ).failed_download(cause, url, target) from None
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(partial, 0o666 & ~umask)  # readable by everyone a shared cache serves
         os.replace(partial, target)
     except BaseException:
+        if fd is not None:
+            os.close(fd)
         partial.unlink(missing_ok=True)
         for folder in created:  # leave no empty folders behind
             try:
@@ -463,7 +539,8 @@ def remove_stray_partials(older_than: float = 60.0) -> list[Path]:
     removed = []
     for path in stray_partials():
         try:
-            if not _running(_partial_pid(path)) and time.time() - path.stat().st_mtime >= older_than:
+            if (not _running(_partial_pid(path)) and not _locked(path)
+                    and time.time() - path.stat().st_mtime >= older_than):
                 path.unlink()
                 removed.append(path)
         except OSError:

@@ -68,19 +68,23 @@ def _port(text: str) -> int:
 
 
 class _terminate_as_interrupt:
-    """During a download, SIGTERM (a closed terminal, `kill`) stops it like Ctrl-C: cleanly."""
+    """During a download, SIGTERM (`kill`) and SIGHUP (a closed terminal) stop it like Ctrl-C: cleanly."""
+
+    SIGNALS = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
 
     def __enter__(self):
         def stop(signum, frame):
             raise KeyboardInterrupt
+        self.saved = {}
         try:
-            self.saved = signal.signal(signal.SIGTERM, stop)
+            for number in self.SIGNALS:
+                self.saved[number] = signal.signal(number, stop)
         except ValueError:  # not the main thread
-            self.saved = None
+            pass
 
     def __exit__(self, *exc):
-        if self.saved is not None:
-            signal.signal(signal.SIGTERM, self.saved)
+        for number, handler in self.saved.items():
+            signal.signal(number, handler)
 
 
 def main(argv: list[str] | None = None) -> int:

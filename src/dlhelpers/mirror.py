@@ -6,13 +6,21 @@ downloads come from that machine, checked exactly as downloads from the
 files' public homes.
 
 What it serves, and nothing else: at start-up each registered file is read
-once (never through a symbolic link), those very bytes are verified, and
-they are kept in memory; a request gets those bytes or "404 Not Found".
-If the file on disk is later replaced, changed or removed, its address
-answers 404 and the console says to restart the mirror. Read-only (GET and
-HEAD); every connection has a time limit and the number of connections is
-bounded, so idle or slow clients cannot block the room; what it logs is
-escaped, one line per request.
+once through a descriptor that follows no symbolic link and blocks on no
+special file, and those very bytes are verified. A request gets the file
+streamed from disk, opened the same way, if it is still the file that was
+verified (same device, inode, size and modification time), or "404 Not
+Found". If the file on disk is later replaced, changed or removed, its
+address answers 404 and the console says to restart the mirror. Nothing is
+held in memory but a chunk per connection, so large files stream too.
+
+Read-only (GET and HEAD). Time limits follow progress, not size: a request
+must arrive whole within REQUEST_SECONDS, and a connection is closed when
+it makes no progress for IDLE_SECONDS, however slowly the learner's network
+carries the file. The request line and headers are bounded (REQUEST_BYTES);
+the number of connections is bounded in all and per client address
+(PER_CLIENT), so that one machine cannot fill the room. What it logs is
+escaped, one line per request, refusals with who and why.
 """
 
 from __future__ import annotations
@@ -36,17 +44,27 @@ try:
 except ImportError:
     resource = None
 
-#: Seconds a connection may stay silent (waiting for a request, or for the client to read).
-TIMEOUT = 20
+#: Seconds a connection may make no progress (no byte of the request read, none of the file sent).
+IDLE_SECONDS = 20
+#: Seconds in which a request (its line and headers) must arrive whole.
+REQUEST_SECONDS = 5
+#: The most bytes a request's line and headers may take.
+REQUEST_BYTES = 8192
+#: Bytes read from disk and handed to the network at a time.
+CHUNK = 64 * 1024
 #: The most connections served at once (fewer where the process may open fewer files).
 MAX_CONNECTIONS = 400
+#: The most connections one client address may hold at once.
+PER_CLIENT = 8
+#: Flags that open a cached file without following a link or blocking on a FIFO.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 @dataclass(frozen=True)
 class Served:
-    """One verified file: its bytes, and what the file on disk was when they were read."""
+    """One verified file: where it is, and what the file on disk was when it was verified."""
     path: Path
-    data: bytes
+    size: int
     identity: tuple  # (device, inode, size, modification time in ns)
     sha256: str
 
@@ -73,32 +91,48 @@ def snapshot(name: str) -> Served | None:
     if not _no_link_below(root, path):
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as file:
+    digest = hashlib.sha256()
+    # Verify the bytes read, not the path (which could change meanwhile): they are
+    # copied, a chunk at a time, into a private folder and checked there.
+    with os.fdopen(fd, "rb") as file, tempfile.TemporaryDirectory() as folder:
         st = os.fstat(file.fileno())
         if not stat.S_ISREG(st.st_mode) or st.st_size > entry.max_bytes:
             return None
-        data = file.read(entry.max_bytes + 1)
-    if len(data) != st.st_size:
-        return None
-    # Verify the bytes in hand, not the path (which could change meanwhile).
-    with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / path.name
-        copy.write_bytes(data)
+        read = 0
+        with open(copy, "wb") as out:
+            while chunk := file.read(CHUNK):
+                read += len(chunk)
+                if read > st.st_size:
+                    return None
+                digest.update(chunk)
+                out.write(chunk)
+        if read != st.st_size or _identity(os.fstat(file.fileno())) != _identity(st):
+            return None
         try:
             cache.verify(copy, entry)
         except (cache.validate.ContentError, OSError):
             return None
-    return Served(path, data, _identity(st), hashlib.sha256(data).hexdigest())
+    return Served(path, st.st_size, _identity(st), digest.hexdigest())
 
 
 def servable() -> dict[str, Served]:
-    """The cached files that pass verification, by their path in the cache."""
+    """The cached files that pass verification, by their path in the cache.
+
+    A file that cannot be verified here (no room for the private copy, a
+    folder this user may not enter) is reported on its own line and left out.
+    """
     found = {}
     for name, entry in cache.REGISTRY.items():
-        served = snapshot(name)
+        try:
+            served = snapshot(name)
+        except OSError as error:
+            print(f"Not served: {entry.path} could not be verified ({escaped(error.strerror or str(error))}); "
+                  "the other files are.", flush=True)
+            continue
         if served is not None:
             found[entry.path] = served
     return found
@@ -122,7 +156,7 @@ def _connection_limit() -> int:
 
 
 class MirrorServer(http.server.ThreadingHTTPServer):
-    """Serves a fixed set of verified files; at most ``max_connections`` at once."""
+    """Serves a fixed set of verified files; at most ``max_connections`` at once, PER_CLIENT per address."""
     daemon_threads = True
     request_queue_size = 128
 
@@ -130,28 +164,51 @@ class MirrorServer(http.server.ThreadingHTTPServer):
         self.files = files
         self.max_connections = max_connections or _connection_limit()
         self._slots = threading.BoundedSemaphore(self.max_connections)
+        self._lock = threading.Lock()
+        self._per_client: dict[str, int] = {}
         super().__init__(address, _Handler)
 
+    def _refuse(self, request, client: str, why: str) -> None:
+        print(f"{client} refused: {why}", flush=True)
+        try:  # say so at once rather than keep the client waiting
+            request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 5\r\n"
+                            b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
     def process_request(self, request, client_address):
-        if not self._slots.acquire(blocking=False):
-            try:  # over the limit: say so at once rather than keep the client waiting
-                request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 5\r\n"
-                                b"Content-Length: 0\r\nConnection: close\r\n\r\n")
-            except OSError:
-                pass
-            self.shutdown_request(request)
+        client = client_address[0]
+        with self._lock:
+            held = self._per_client.get(client, 0)
+            if held >= PER_CLIENT:
+                busy = f"it holds {held} connections already (at most {PER_CLIENT} per address)"
+            elif not self._slots.acquire(blocking=False):
+                busy = f"the mirror serves {self.max_connections} connections already"
+            else:
+                busy = None
+                self._per_client[client] = held + 1
+        if busy:
+            self._refuse(request, client, busy)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._slots.release()
+            self._release(client)
             raise
+
+    def _release(self, client: str) -> None:
+        with self._lock:
+            self._per_client[client] -= 1
+            if not self._per_client[client]:
+                del self._per_client[client]
+        self._slots.release()
 
     def process_request_thread(self, request, client_address):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._release(client_address[0])
 
     def handle_error(self, request, client_address):
         error = sys.exc_info()[1]
@@ -159,14 +216,58 @@ class MirrorServer(http.server.ThreadingHTTPServer):
               f"{escaped(str(error))}", flush=True)
 
 
+class _BoundedReader:
+    """The request's reader: at most REQUEST_BYTES in all, then end of input."""
+
+    def __init__(self, raw):
+        self.raw, self.left = raw, REQUEST_BYTES
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        line = self.raw.readline(self.left if limit < 0 else min(limit, self.left))
+        self.left -= len(line)
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        return b""  # a GET or HEAD has no body worth reading
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
-    timeout = TIMEOUT  # per connection: waiting for a request line, or for the client to read
+    timeout = IDLE_SECONDS  # per socket operation: a read or a send that makes no progress
     server: MirrorServer
 
     def setup(self):
+        self.timeout = IDLE_SECONDS  # read at each connection, so that tests can shorten it
         super().setup()
         # A bounded send buffer: a client that stops reading is noticed, not fed into memory.
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 256 * 1024)
+        self.rfile = _BoundedReader(self.rfile)
+        self._late = threading.Timer(REQUEST_SECONDS, self._too_slow)
+        self._late.daemon = True
+        self._late.start()
+
+    def _too_slow(self):
+        self.log_message("%s", f"request not complete within {REQUEST_SECONDS} s: closed")
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()  # reads the headers
+        self._late.cancel()  # the request is in, or it was refused
+        if parsed and self.rfile.left <= 0:
+            self.send_error(431, "Request line or headers too large")
+            return False
+        return parsed
+
+    def finish(self):
+        self._late.cancel()
+        super().finish()
 
     def do_GET(self):
         self._send(body=True)
@@ -181,24 +282,44 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404, "Not a verified lesson data file")
             return
         try:
-            now = _identity(os.lstat(served.path))
+            fd = os.open(served.path, _OPEN_FLAGS)
         except OSError:
-            now = None
-        if now != served.identity:
-            self.log_message("%s", f"{key} changed or was removed since the mirror started: "
-                                   "not served; restart `python -m dlhelpers serve` to verify it again")
-            self.send_error(404, "The file changed since it was verified")
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(served.data)))
-        self.end_headers()
-        if body:
-            try:
-                self.wfile.write(served.data)
-            except (BrokenPipeError, ConnectionResetError, TimeoutError, socket.timeout):
-                self.close_connection = True
-                self.log_message("%s", f"client disconnected during {key}")
+            fd = None
+        try:
+            if fd is None or _identity(os.fstat(fd)) != served.identity:
+                self.log_message("%s", f"{key} changed or was removed since the mirror started: "
+                                       "not served; restart `python -m dlhelpers serve` to verify it again")
+                self.send_error(404, "The file changed since it was verified")
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(served.size))
+            self.end_headers()
+            if body:
+                self._stream(fd, key, served.size)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def _stream(self, fd: int, key: str, size: int) -> None:
+        """Send the file a chunk at a time; each send may wait IDLE_SECONDS for the client to read."""
+        sent = 0
+        try:
+            while sent < size:
+                chunk = os.pread(fd, min(CHUNK, size - sent), sent)
+                if not chunk:
+                    raise OSError("the file is shorter than when it was verified")
+                view = memoryview(chunk)
+                while view:
+                    view = view[self.connection.send(view):]
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            self.log_message("%s", f"client disconnected during {key} after {sent:,} of {size:,} bytes")
+        except (TimeoutError, socket.timeout):
+            self.close_connection = True
+            self.log_message("%s", f"no progress for {self.timeout} s during {key} after {sent:,} of "
+                                   f"{size:,} bytes: closed")
 
     def log_message(self, format, *args):  # one escaped line per request
         print(f"{self.client_address[0]} {escaped(format % args)}", flush=True)
@@ -223,8 +344,9 @@ def local_address() -> str:
 def serve(host: str | None = None, port: int = 8765) -> int:
     """Serve the verified cache until Ctrl-C (``python -m dlhelpers serve``)."""
     host = host or local_address()
+    files = servable()  # verified before listening: a file's problem is not an address problem
     try:
-        server = make_server(host, port)
+        server = MirrorServer((host, port), files)
     except socket.gaierror as error:
         print(f"PROBLEM: --host {host!r} is not an address of this machine ({error.strerror}). "
               "Give one of its addresses, e.g. --host 0.0.0.0 for every interface.", file=sys.stderr)
@@ -248,8 +370,8 @@ def serve(host: str | None = None, port: int = 8765) -> int:
     print(f"    {cache.MIRROR_ENV}={base} python -m dlhelpers download")
     print(f"(Windows: python -m dlhelpers download --mirror {base}; "
           f"in a notebook: %env {cache.MIRROR_ENV}={base}).")
-    print(f"At most {server.max_connections} connections at once, each closed after "
-          f"{TIMEOUT} s of silence. Press Ctrl-C to stop.", flush=True)
+    print(f"At most {server.max_connections} connections at once ({PER_CLIENT} per address), each "
+          f"closed after {IDLE_SECONDS} s without progress. Press Ctrl-C to stop.", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
