@@ -88,6 +88,54 @@ def test_hdf5_bomb_is_refused_unread(lesson_cache, capsys):
     assert "holds data that mobilenet_v2's weights do not use (/bomb)" in capsys.readouterr().out
 
 
+def test_a_layout_naming_a_million_weights_costs_no_more_than_its_size(tmp_path):
+    """One layer listing "k" a million times: refused from the attribute alone, not by opening each."""
+    import h5py
+
+    path = tmp_path / "claims.h5"
+    with h5py.File(path, "w", libver="latest") as file:  # dense attribute storage: no 64 KiB limit
+        file.attrs["layer_names"] = [b"layer"]
+        group = file.create_group("layer")
+        group.create_dataset("k", data=np.zeros(3, dtype="f4"))
+        group.attrs["weight_names"] = [b"k"] * 1_000_000
+    started = time.perf_counter()
+    with pytest.raises(validate.ContentError, match="more than 2,000 weight arrays"):
+        validate.check_file(path, "h5:mobilenet_v2")
+    assert time.perf_counter() - started < 10
+
+
+def _first_weight(file):
+    def text(name):
+        return name.decode() if isinstance(name, bytes) else str(name)
+    layer = next(text(n) for n in file.attrs["layer_names"] if len(file[text(n)].attrs["weight_names"]))
+    return layer, text(file[layer].attrs["weight_names"][0])
+
+
+@pytest.mark.parametrize("how", ["external storage", "external link", "soft link"])
+def test_weights_kept_outside_the_file_are_refused(lesson_cache, tmp_path, how):
+    """Keras refuses such files with a raw ValueError; the check says what is wrong first."""
+    import h5py
+
+    path = lesson_cache / MOBILENET
+    other = tmp_path / "elsewhere.h5"
+    with h5py.File(path, "a") as file:
+        layer, name = _first_weight(file)
+        data = file[layer][name][()]
+        del file[layer][name]
+        if how == "external storage":
+            file[layer].create_dataset(name, shape=data.shape, dtype=data.dtype,
+                                       external=[("/dev/zero", 0, h5py.h5f.UNLIMITED)])
+        elif how == "external link":
+            with h5py.File(other, "w") as target:
+                target.create_dataset("w", data=data)
+            file[layer][name] = h5py.ExternalLink(str(other), "/w")
+        else:
+            file["elsewhere"] = data
+            file[layer][name] = h5py.SoftLink("/elsewhere")
+    with pytest.raises(validate.ContentError, match="stored outside the file|a link to somewhere else"):
+        validate.check_file(path, "h5:mobilenet_v2")
+
+
 # 3. .npy size arithmetic
 @pytest.mark.parametrize("rows", [2**52, 2**70])
 def test_npy_header_announcing_a_huge_array_is_refused(tmp_path, rows):
@@ -200,14 +248,16 @@ def test_one_address_cannot_fill_the_room(lesson_cache, capsys):
 
 
 ROOM_SERVER = """
-import resource, sys, threading, time
+import os, resource, sys, threading
 from dlhelpers import mirror
 server = mirror.make_server("127.0.0.1", 0)
 print(server.server_address[1], flush=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 sys.stdin.read()  # until the test closes it
+server.shutdown()
 peak = [line for line in open("/proc/self/status") if line.startswith("VmHWM")]
-print(peak[0].split()[1] if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+print("PEAK", peak[0].split()[1] if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+os._exit(0)  # handler threads may still be logging
 """
 
 
@@ -215,7 +265,7 @@ def test_a_room_of_slow_learners_finishes_while_an_attacker_holds_sockets(lesson
     """30 learners at 0.5-2 MB/s download every file while one address holds slow sockets."""
     env = {**os.environ, "DLHELPERS_DATA": str(lesson_cache)}
     mirror_process = subprocess.Popen([sys.executable, "-c", ROOM_SERVER], env=env, text=True,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     port = int(mirror_process.stdout.readline())
     address = f"http://127.0.0.1:{port}"
     files = {WEATHER: (lesson_cache / WEATHER).read_bytes(), MOBILENET: (lesson_cache / MOBILENET).read_bytes()}
@@ -263,8 +313,11 @@ def test_a_room_of_slow_learners_finishes_while_an_attacker_holds_sockets(lesson
     seconds = time.perf_counter() - started
     stop.set()
     threads[0].join(timeout=30)
-    log = mirror_process.communicate(timeout=60)[0].splitlines()
-    peak_kb = int(log[-1])
+    out, err = mirror_process.communicate(timeout=60)
+    log = out.splitlines()
+    peaks = [line for line in log if line.startswith("PEAK ")]
+    assert peaks, err[-2000:]
+    peak_kb = int(peaks[0].split()[1])
     refusals = [line for line in log if line.startswith("127.0.0.2 refused:")]
     cut = [line for line in log if line.startswith("127.0.0.2 request not complete")]
     print(f"30 learners at 0.5-2 MB/s, every file, an attacker holding slow sockets: {seconds:.1f} s; "

@@ -148,6 +148,8 @@ WEIGHT_STRUCTURES = {
 
 #: More layers than any network of the lesson has: a file claiming more is refused.
 MAX_LAYERS = 1000
+#: The most weight arrays a file's layout may name before it is refused (DenseNet121 has 606).
+MAX_WEIGHTS = 2000
 
 
 def weight_layout(path: Path) -> list[str]:
@@ -170,12 +172,28 @@ def _layout(file) -> tuple[list[str], list]:
     root = file["model_weights"] if "model_weights" in file else file
     lines, weights = [], []
     for layer in _names(root.attrs, "layer_names")[:MAX_LAYERS + 1]:
-        group = root[layer]
-        datasets = [group[weight] for weight in _names(group.attrs, "weight_names")]
+        group = _member(root, layer)
+        names = _names(group.attrs, "weight_names")
+        if len(weights) + len(names) > MAX_WEIGHTS:  # what it claims, not what it costs to look
+            raise ContentError(f"the file names more than {MAX_WEIGHTS:,} weight arrays; no network of "
+                               "the lesson has that many")
+        datasets = [_member(group, weight) for weight in names]
         if datasets:
             lines.append(" ".join(str(tuple(d.shape)) for d in datasets))
         weights += datasets
     return lines, weights
+
+
+def _member(group, name: str):
+    """``group[name]`` if it is stored in this file: no soft or external link is followed."""
+    import h5py
+
+    link = group.get(name, getlink=True)
+    if link is None:
+        raise ContentError(f"the file names {name!r}, which it does not hold")
+    if not isinstance(link, h5py.HardLink):
+        raise ContentError(f"{group.name}/{name} is a link to somewhere else, not data in this file")
+    return group[name]
 
 
 def model_layout(model) -> list[str]:
@@ -238,6 +256,9 @@ def check_weights(path: Path, network: str) -> str:
                     "it is not a Keras weights file as published")
             values = 0
             for dataset in weights:
+                if dataset.external or dataset.is_virtual:
+                    raise ContentError(f"the weights {dataset.name} are stored outside the file; "
+                                       "a Keras weights file holds them itself")
                 if dataset.dtype.kind != "f" or dataset.dtype.itemsize > 8:
                     raise ContentError(f"the weights {dataset.name} are {dataset.dtype}, not floating point")
                 array = dataset[()]  # its size is fixed by the layout checked above
