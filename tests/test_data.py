@@ -499,7 +499,9 @@ def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypa
             assert (learner / path).read_bytes() == (lesson_cache / path).read_bytes()
         assert os.environ.get("DLHELPERS_MIRROR") is None  # --mirror was for that command only
         assert cli.main(["download", "--mirror", address, "dollar_street_test_labels"]) == 1
-        assert "Cause: the server answered HTTP 404." in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "Cause: the mirror does not have this file (it answered 404)." in err
+        assert "Fix: tell the instructor" in err and "connect to the internet" not in err
         import urllib.error
         import urllib.request
 
@@ -516,7 +518,7 @@ def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypa
         (learner / WEATHER).unlink()
         assert cli.main(["download", "--mirror", address, "weather"]) == 1
         captured = capsys.readouterr()
-        assert "Cause: the server answered HTTP 404." in captured.err
+        assert "Cause: the mirror does not have this file (it answered 404)." in captured.err
         assert f"{WEATHER} changed or was removed since the mirror started: not served" in captured.out
 
 

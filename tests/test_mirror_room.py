@@ -3,6 +3,7 @@
 One test per numbered finding; each works on temporary copies, never the shared files.
 """
 
+import errno
 import hashlib
 import io
 import os
@@ -24,7 +25,7 @@ import pytest
 import dlhelpers as dlh
 from dlhelpers import cache as dcache
 from dlhelpers import cli, mirror, validate
-from tests.test_data import MOBILENET, WEATHER, answering, lesson_cache  # noqa: F401  (a fixture)
+from tests.test_data import MOBILENET, WEATHER, answering, lesson_cache, send  # noqa: F401  (a fixture)
 from tools.check_site import in_background
 
 
@@ -621,3 +622,113 @@ def test_serve_tells_a_file_problem_from_an_address_problem(lesson_cache, monkey
     out = capsys.readouterr()
     assert "could not be verified (No space left on device)" in out.out
     assert "Serving 1 verified file(s)" in out.out and "cannot listen" not in out.err
+
+
+# Downloads that survive a busy room, and messages by cause
+
+def _download_weather(cache, monkeypatch, capsys, address):
+    monkeypatch.setenv("DLHELPERS_MIRROR", address)
+    failed = cli.main(["download", "weather"])
+    return failed, capsys.readouterr()
+
+
+def test_a_busy_mirror_is_tried_again(lesson_cache, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLHELPERS_DATA", str(tmp_path / "learner"))
+    data, answers = (lesson_cache / WEATHER).read_bytes(), []
+
+    def busy_twice(handler):
+        answers.append(1)
+        if len(answers) <= 2:
+            send(handler, b"", status=503)
+        else:
+            send(handler, data)
+    monkeypatch.setattr(dcache.time, "sleep", lambda seconds: None)  # no waiting in the test
+    with answering(busy_twice) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0 and len(answers) == 3, out.err
+
+
+def test_a_mirror_busy_for_good_says_so(cache, monkeypatch, capsys):
+    monkeypatch.setattr(dcache.time, "sleep", lambda seconds: None)
+    with answering(lambda handler: send(handler, b"", status=503)) as address:
+        failed, out = _download_weather(cache, monkeypatch, capsys, address)
+    assert failed == 1
+    assert "Cause: the mirror is busy" in out.err and "Fix: wait a minute" in out.err
+    assert "connect to the internet" not in out.err
+
+
+def test_a_cut_off_transfer_starts_again_and_then_says_so(lesson_cache, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLHELPERS_DATA", str(tmp_path / "learner"))
+    data, answers = (lesson_cache / WEATHER).read_bytes(), []
+
+    def cut_once(handler):
+        answers.append(1)
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data if len(answers) > 1 else data[:100_000])
+    with answering(cut_once) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0 and len(answers) == 2, out.err
+    with answering(lambda handler: (handler.send_response(200), handler.send_header("Content-Length", "999"),
+                                    handler.end_headers(), handler.wfile.write(b"DATE\n"))) as address:
+        (tmp_path / "learner" / WEATHER).unlink()
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 1 and "Cause: the response was cut off (5 of 999 bytes, 5 times)" in out.err
+
+
+def test_a_server_dripping_bytes_meets_the_deadline(cache, monkeypatch, capsys):
+    monkeypatch.setattr(dcache, "DEADLINE_SECONDS", 2)
+
+    def drip(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Length", "1536155")
+        handler.end_headers()
+        try:
+            for _ in range(20):
+                handler.wfile.write(b"a")
+                handler.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass
+    started = time.perf_counter()
+    with answering(drip) as address:
+        failed, out = _download_weather(cache, monkeypatch, capsys, address)
+    assert failed == 1 and time.perf_counter() - started < 8
+    assert "Cause: the download took too long" in out.err
+
+
+@pytest.mark.parametrize("location, said", [
+    ("/loop", "the server redirected in a loop"),
+    ("file:///etc/passwd", "a redirect to an address that is not a web address was refused"),
+])
+def test_redirects_are_named_for_what_they_are(cache, monkeypatch, capsys, location, said):
+    def redirect(handler):
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.end_headers()
+    with answering(redirect) as address:
+        failed, out = _download_weather(cache, monkeypatch, capsys, address)
+    assert failed == 1 and f"Cause: {said}" in out.err
+
+
+@pytest.mark.parametrize("code, said, fix", [
+    (errno.EROFS, "the cache folder is read-only", "to a folder you can write"),
+    (errno.ENOSPC, "the disk is full", "free some disk space"),
+])
+def test_cache_write_problems_are_named(cache, monkeypatch, capsys, code, said, fix):
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+    monkeypatch.setattr(dcache, "_create_partial", refuse)
+    with answering(lambda handler: send(handler, b"x")) as address:
+        failed, out = _download_weather(cache, monkeypatch, capsys, address)
+    assert failed == 1 and f"Cause: {said}" in out.err and fix in out.err
+    assert "connect to the internet" not in out.err
+
+
+def test_a_portal_page_with_a_bom_and_a_comment_is_a_web_page(cache, monkeypatch, capsys):
+    page = (b"\xef\xbb\xbf<!-- " + b"portal build 7.3, " * 40 + b"-->\n"  # the page itself after 512 bytes
+            b"<html><body>Accept the terms</body></html>\n")
+    with answering(lambda handler: send(handler, page)) as address:
+        failed, out = _download_weather(cache, monkeypatch, capsys, address)
+    assert failed == 1 and "a web page came back instead of data" in out.err

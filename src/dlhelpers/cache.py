@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +52,46 @@ class DataError(Exception):
         return self
 
 
+#: Fixes for causes that connecting to the internet does not mend, by the cause's first words.
+FIXES = {
+    "the mirror is busy": "wait a minute and run `python -m dlhelpers download` again: the mirror is serving many learners",
+    "the mirror does not have": "tell the instructor: the mirror serves only the files it has verified",
+    "the cache folder is read-only": "set DLHELPERS_DATA to a folder you can write, or ask for write access",
+    "the disk is full": "free some disk space (or set DLHELPERS_DATA to a folder on another disk) and try again",
+}
+
+
+def fix_for(cause: str) -> str | None:
+    """What to do about a failed download's cause; None where connecting to the internet is the fix."""
+    return next((fix for start, fix in FIXES.items() if cause.startswith(start)), None)
+
+
 def failure_cause(error: BaseException) -> str:
     """What a failed request says about the network, in words the same for every file."""
     import requests
 
     text = str(error)
+    if isinstance(error, _CutOff):
+        return f"the response was cut off ({error})"
+    if isinstance(error, _TooSlow):
+        return f"the download took too long ({error})"
+    if isinstance(error, requests.exceptions.TooManyRedirects):
+        return "the server redirected in a loop (a proxy or a sign-in page)"
+    if isinstance(error, (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
+                          requests.exceptions.InvalidURL)):
+        return "a redirect to an address that is not a web address was refused"
+    if isinstance(error, requests.exceptions.HTTPError) and error.response is not None and mirror_address():
+        code = error.response.status_code
+        if code == 503:
+            return "the mirror is busy (it answered 503, again after retrying)"
+        if code == 404:
+            return "the mirror does not have this file (it answered 404)"
+    if isinstance(error, OSError) and error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"the cache folder is read-only ({error.strerror})"
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({error.strerror})"
+    if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return "the response was cut off (the connection broke during the transfer)"
     if isinstance(error, requests.exceptions.ProxyError):
         return "a proxy refused the connection (check the HTTPS_PROXY setting your network needs)"
     if isinstance(error, requests.exceptions.SSLError):
@@ -425,10 +461,14 @@ def source_url(entry: RemoteFile) -> str:
 
 
 class _Capped:
-    """A file that refuses to grow past ``limit`` bytes (what pooch writes a download into)."""
+    """A file that refuses to grow past ``limit`` bytes (what a download is written into)."""
 
     def __init__(self, file, limit: int):
         self.file, self.limit, self.written = file, limit, 0
+
+    def truncate(self, size: int = 0) -> int:  # a download that starts again
+        self.written = size
+        return self.file.truncate(size)
 
     def write(self, data: bytes) -> int:
         self.written += len(data)
@@ -443,6 +483,111 @@ class _Capped:
 class _TooLarge(Exception):
     def __init__(self, limit: int):
         super().__init__(f"the server sent more than {limit:,} bytes, more than the file can be")
+
+
+class _CutOff(Exception):
+    """A response shorter than its Content-Length, again after restarting."""
+
+
+class _TooSlow(Exception):
+    """A download over its deadline."""
+
+
+#: Seconds a download may receive nothing before the connection is given up.
+STALL_SECONDS = 30
+#: Seconds a whole download may take, retries included.
+DEADLINE_SECONDS = 1800
+#: How often a busy mirror (503) or a cut-off transfer is tried again.
+RETRIES = 4
+
+
+def _get(url: str, file, progress: bool) -> None:
+    """Download ``url`` into ``file``: retry a busy server, restart a cut transfer, give up a stalled one.
+
+    A 503 (a busy mirror) is retried after its Retry-After (or 2 s), doubling up
+    to 30 s between tries; a response shorter than its Content-Length starts
+    again from the beginning; no data for STALL_SECONDS, or more than
+    DEADLINE_SECONDS in all, ends the download.
+    """
+    import requests
+
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    with requests.Session() as session:
+        session.max_redirects = 5
+        for attempt in range(RETRIES + 1):
+            file.seek(0)
+            file.truncate()
+            last = attempt == RETRIES
+            response = session.get(url, stream=True, timeout=(15, STALL_SECONDS))
+            with response:
+                if response.status_code == 503 and not last:
+                    try:
+                        wait = float(response.headers.get("Retry-After", 2))
+                    except ValueError:
+                        wait = 2.0
+                    wait = min(max(wait, 1.0) * 2 ** attempt, 30.0)
+                    if time.monotonic() + wait < deadline:
+                        time.sleep(wait)
+                        continue
+                response.raise_for_status()
+                expected = response.headers.get("Content-Length")
+                expected = int(expected) if expected and expected.isdigit() else None
+                if response.headers.get("Content-Encoding", "identity") != "identity":
+                    expected = None  # requests unpacks it: the length on the wire is not the file's
+                received = 0
+                bar = _progress_bar(expected) if progress else None
+                try:
+                    for chunk in _arriving(response):
+                        file.write(chunk)
+                        received += len(chunk)
+                        if bar is not None:
+                            bar.update(len(chunk))
+                        if time.monotonic() > deadline:
+                            raise _TooSlow(f"more than {DEADLINE_SECONDS} s; {received:,} bytes received")
+                except _Broken:
+                    pass  # cut off: counted below
+                finally:
+                    if bar is not None:
+                        bar.close()
+                if expected is None or received == expected:
+                    return
+                if last:
+                    raise _CutOff(f"{received:,} of {expected:,} bytes, {attempt + 1} times")
+
+
+class _Broken(Exception):
+    """The connection broke during a transfer."""
+
+
+def _arriving(response):
+    """A response's body as it arrives (so that a server dripping bytes meets the deadline).
+
+    urllib3's ``read1`` returns whatever has come; reads that wait longer than
+    the read timeout raise ``requests``' own Timeout; a broken transfer, _Broken.
+    """
+    import requests
+    import urllib3
+
+    read1 = getattr(response.raw, "read1", None)  # urllib3 2; else whole chunks
+    try:
+        if read1 is None:
+            yield from response.iter_content(64 * 1024)
+            return
+        while chunk := read1(64 * 1024, decode_content=True):
+            yield chunk
+    except (urllib3.exceptions.ReadTimeoutError, requests.exceptions.Timeout) as error:
+        raise requests.exceptions.ReadTimeout(str(error)) from None
+    except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError):
+        raise _Broken from None
+
+
+def _progress_bar(total: int | None):
+    """A progress bar on stderr (a widget in a notebook); ASCII on Windows, whose consoles may lack Unicode."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, ncols=79, ascii=sys.platform == "win32", unit="B", unit_scale=True, leave=True)
 
 
 def fetch(name: str, progress: bool = True) -> Path:
@@ -463,8 +608,6 @@ def fetch(name: str, progress: bool = True) -> Path:
 
 
 def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Path:
-    import pooch
-
     url = source_url(entry)
     manual = (
         f"Download {url}\nby hand and save it as {target}\n"
@@ -490,8 +633,7 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
     try:
         try:
             with os.fdopen(fd, "wb", closefd=False) as file:
-                pooch.HTTPDownloader(progressbar=progress, timeout=60)(
-                    url, _Capped(file, entry.max_bytes), None)
+                _get(url, _Capped(file, entry.max_bytes), progress)
         except _TooLarge as error:
             raise DataCorruptError(
                 f"The download of {name} from {url} was stopped: {error}. "
@@ -510,6 +652,11 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
             os.chmod(partial, 0o666 & ~umask)
         os.close(fd)  # the lock goes too: HDF5 locks the file it checks
         fd = None
+        if not partial.exists():
+            raise DataMissingError(
+                f"The download of {name} was removed from the cache while it ran (by another "
+                f"learner's cleanup, in a shared cache). Nothing was saved; run {_fix(name)} again."
+            ).failed_download("another process removed the file being downloaded", url, target)
         try:
             verify(partial, entry)
         except validate.ContentError as error:

@@ -50,10 +50,13 @@ def download(names: list[str]) -> int:
             print(f"{'ok':<10} {name}: {path} (downloaded from {source}; {cache.status(name).detail})")
     if causes:
         print(f"Cause: {'; '.join(causes)}.", file=sys.stderr)
-        print("Fix: connect to the internet (on a venue's Wi-Fi, open any web page first and accept its "
-              "sign-in page) and run `python -m dlhelpers download` again; or save each address above "
-              f"by hand as the file named after its arrow (the cache folder is {cache.cache_dir()}; "
-              f"{cache.CACHE_ENV} sets another, and {cache.MIRROR_ENV} a venue mirror).", file=sys.stderr)
+        fixes = list(dict.fromkeys(cache.fix_for(cause) for cause in causes))
+        network = ("connect to the internet (on a venue's Wi-Fi, open any web page first and accept its "
+                   "sign-in page) and run `python -m dlhelpers download` again")
+        said = "; ".join(network if fix is None else fix for fix in fixes)
+        print(f"Fix: {said}; or save each address above by hand as the file named after its arrow "
+              f"(the cache folder is {cache.cache_dir()}; {cache.CACHE_ENV} sets another, and "
+              f"{cache.MIRROR_ENV} a venue mirror).", file=sys.stderr)
     return failed
 
 

@@ -35,7 +35,7 @@ class WebPageError(ContentError):
 def looks_like_html(path: Path) -> bool:
     """Whether the file starts like an HTML or XML page."""
     with open(path, "rb") as file:
-        start = file.read(512).lstrip().lower()
+        start = file.read(512).removeprefix(b"\xef\xbb\xbf").lstrip().lower()  # a BOM first, too
     return start.startswith(_HTML_STARTS) or b"<html" in start
 
 
