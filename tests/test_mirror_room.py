@@ -149,6 +149,20 @@ def test_npy_header_announcing_a_huge_array_is_refused(tmp_path, rows):
         validate.check_file(path, "npy-images")
 
 
+def trickle(handler, piece: bytes, times: int, pause: float) -> None:
+    """Answer as for the weather file (its length announced), then send ``piece`` slowly."""
+    handler.send_response(200)
+    handler.send_header("Content-Length", "1536155")
+    handler.end_headers()
+    try:
+        for _ in range(times):
+            handler.wfile.write(piece)
+            handler.wfile.flush()
+            time.sleep(pause)
+    except OSError:
+        pass
+
+
 # 4. Timeouts by progress, bounded requests and connections per address; the room test
 
 def fetch_from(source: str, address: str, path: str, rate: float | None = None, timeout=60) -> bytes:
@@ -512,17 +526,7 @@ def test_serve_explains_a_port_in_use(lesson_cache, capsys):
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP (terminal closed)"])
 def test_a_signal_during_a_download_leaves_no_partial_file(cache, tmp_path, stop):
-    def slow(handler):
-        handler.send_response(200)
-        handler.send_header("Content-Length", "1536155")
-        handler.end_headers()
-        try:
-            for _ in range(600):
-                handler.wfile.write(b"a,b\n" * 64)
-                time.sleep(0.05)
-        except OSError:
-            pass
-    with answering(slow) as address:
+    with answering(lambda handler: trickle(handler, b"a,b\n" * 64, 600, 0.05)) as address:
         child = subprocess.Popen([sys.executable, "-m", "dlhelpers", "download", "weather"],
                                  env={**os.environ, "DLHELPERS_DATA": str(cache), "DLHELPERS_MIRROR": address},
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -680,19 +684,8 @@ def test_a_cut_off_transfer_starts_again_and_then_says_so(lesson_cache, tmp_path
 def test_a_server_dripping_bytes_meets_the_deadline(cache, monkeypatch, capsys):
     monkeypatch.setattr(dcache, "DEADLINE_SECONDS", 2)
 
-    def drip(handler):
-        handler.send_response(200)
-        handler.send_header("Content-Length", "1536155")
-        handler.end_headers()
-        try:
-            for _ in range(20):
-                handler.wfile.write(b"a")
-                handler.wfile.flush()
-                time.sleep(0.5)
-        except OSError:
-            pass
     started = time.perf_counter()
-    with answering(drip) as address:
+    with answering(lambda handler: trickle(handler, b"a", 20, 0.5)) as address:
         failed, out = _download_weather(cache, monkeypatch, capsys, address)
     assert failed == 1 and time.perf_counter() - started < 8
     assert "Cause: the download took too long" in out.err
