@@ -442,12 +442,28 @@ def test_check_fails_when_a_needed_file_is_missing(lesson_cache, capsys):
     (lesson_cache / WEATHER).unlink()
     assert cli.main(["check"]) == 1
     out = capsys.readouterr().out
-    assert "weather" in out and "python -m dlhelpers download weather" in out
+    assert re.search(r"^  missing +weather, dollar_street_train_images, ", out, re.M)
+    assert "PROBLEM: 5 data files are not downloaded yet: run `python -m dlhelpers download`," in out
 
 
 def test_check_needs_the_images(lesson_cache, capsys):
     assert cli.main(["check"]) == 1
-    assert re.search(r"^  missing +dollar_street_train_images: ", capsys.readouterr().out, re.M)
+    assert re.search(r"^  missing +dollar_street_train_images, ", capsys.readouterr().out, re.M)
+
+
+def test_check_on_a_fresh_install_names_each_missing_file_once(cache, capsys):
+    """Nothing downloaded: one line for the missing files, one problem, one command (issue #30)."""
+    assert cli.main(["check"]) == 1
+    out = capsys.readouterr().out
+    for name in dlh.REGISTRY:
+        assert out.count(name) == 1, name
+    lines = out[out.index("Data cache"):].splitlines()
+    assert lines[1] == "  missing    " + ", ".join(
+        name + (" (optional)" if dlh.REGISTRY[name].optional else "") for name in dlh.REGISTRY)
+    needed = sum(not entry.optional for entry in dlh.REGISTRY.values())
+    assert lines[2:] == [f"PROBLEM: {needed} data files are not downloaded yet: run "
+                         "`python -m dlhelpers download`, which fetches every missing file "
+                         "(the optional ones too).", "Fix the problems above."]
 
 
 def test_interrupted_download_is_reported_by_check_and_removed_by_download(lesson_cache, monkeypatch, capsys):

@@ -144,19 +144,32 @@ def needed(name: str) -> bool:
 
 
 def check_data(warnings: list[str]) -> list[str]:
-    """Verify every cached file, print one line each; return the problems with what is needed."""
+    """Verify every cached file; return the problems with what is needed.
+
+    A file that is there gets a line of its own, saying what was verified (or
+    what is wrong and its fix). The files not downloaded yet share one line,
+    and one command fetches them all.
+    """
     problems = []
     folder = cache.cache_dir()
     origin = f"set by {cache.CACHE_ENV}" if os.environ.get(cache.CACHE_ENV, "").strip() else "default"
     print(f"Data cache      {folder} ({origin})")
-    states = {}
-    for name in cache.REGISTRY:
-        found = cache.status(name)
+    states = {name: cache.status(name) for name in cache.REGISTRY}
+    missing = [name for name, found in states.items() if found.state == "missing"]
+    for name, found in states.items():
         role = "" if needed(name) else " (optional)"
-        print(f"  {found.state:<10} {name}{role}: {found.detail}")
-        if not found.ok and needed(name):
+        if found.state != "missing":
+            print(f"  {found.state:<10} {name}{role}: {found.detail}")
+        if not found.ok and found.state != "missing" and needed(name):
             problems.append(f"{name} ({found.path}) is {found.state}: {found.detail}.")
-        states[name] = found
+    if missing:
+        print(f"  {'missing':<10} " + ", ".join(name + ("" if needed(name) else " (optional)")
+                                           for name in missing))
+        lacking = [name for name in missing if needed(name)]
+        if lacking:
+            files = "1 data file is" if len(lacking) == 1 else f"{len(lacking)} data files are"
+            problems.append(f"{files} not downloaded yet: run `python -m dlhelpers download`, "
+                            "which fetches every missing file (the optional ones too).")
     # As loading does: each set's images and labels must have one row each.
     for what in ("train", "test"):
         images, labels = (states[f"dollar_street_{what}_{part}"] for part in ("images", "labels"))
