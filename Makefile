@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: lesson test setup notebooks figures site benchmark test-py313 colab
+.PHONY: lesson test setup lock notebooks figures site benchmark test-py313 colab
 lesson: setup
 	$(BIN)/python -m dlhelpers check --no-data
 	@# A file that cannot be fetched is reported with what to do; the notebooks
@@ -21,11 +21,28 @@ test: setup
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every environment installs from a lock (pip checks every file's hash), then the
+# helpers themselves without dependencies: the lock holds all of them.
+MAINTAINER_LOCK := tools/requirements-maintainer.txt
+$(VENV)/.installed: pyproject.toml requirements.txt $(MAINTAINER_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[lesson,maintainer]"
+	$(BIN)/python -m pip install --quiet -r $(MAINTAINER_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# For maintainers, after changing a pin in pyproject.toml: the locks, with every
+# package's version and the hashes of its files for every platform and Python
+# the lesson supports. requirements.txt is the learners' set; the maintainers'
+# lock adds the tools and keeps every learner version (-c). Versions that still
+# satisfy pyproject stay; `make lock UPGRADE=1` moves everything to the newest.
+# tests/test_lock.py fails while pyproject and the locks disagree.
+LOCK_FLAGS = --universal --python-version 3.11 --generate-hashes --quiet \
+  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra lesson $(LOCK_FLAGS) -o requirements.txt
+	$(BIN)/uv pip compile pyproject.toml --extra lesson --extra maintainer -c requirements.txt \
+	  $(LOCK_FLAGS) -o $(MAINTAINER_LOCK)
 
 # For maintainers: regenerate the notebooks (complete and exercise versions)
 # after editing a page in episodes/.
@@ -67,10 +84,11 @@ test-py313: $(VENV313)/.installed
 	  $(foreach nb,$(PY313_NOTEBOOKS),"tests/test_notebooks.py::test_notebook_prints_what_its_page_shows[$(nb)]") \
 	  $(foreach nb,02-keras 03-monitor-the-model,"tests/test_notebooks.py::test_results_keep_their_bounds[$(nb)]")
 
-$(VENV313)/.installed: pyproject.toml
+$(VENV313)/.installed: pyproject.toml requirements.txt $(MAINTAINER_LOCK)
 	$(PYTHON313) -m venv $(VENV313)
 	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV313)/bin/python -m pip install --quiet -e ".[lesson,maintainer]"
+	$(VENV313)/bin/python -m pip install --quiet -r $(MAINTAINER_LOCK)
+	$(VENV313)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 # The lesson as Colab runs it: a fresh Python 3.13 environment holding exactly

@@ -1,5 +1,10 @@
 """The Carpentries' files around the lesson agree with the one place each fact lives."""
 
+import json
+import re
+import subprocess
+
+import pytest
 import yaml
 
 from tools import build_notebooks, build_site, lesson, project
@@ -21,6 +26,32 @@ def test_citation_agrees_with_pyproject():
     assert citation["version"] == project.pyproject()["version"]
     assert citation["repository-code"] == project.repository_url()
     assert citation["url"] == project.site_url()
+
+
+def test_version_tag_install_cells_changelog_and_citation_agree():
+    version, tag = project.version(), project.release_tag()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version) and tag == f"v{version}"
+    assert yaml.safe_load((ROOT / "CITATION.cff").read_text())["version"] == version
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(r"^## (\S+)", changelog, re.MULTILINE)[1] == version  # the newest entry
+    # What Colab opens: every committed notebook installs the helpers from this tag.
+    for path in sorted(ROOT.glob("notebooks/**/*.ipynb")):
+        first = next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        installs = re.findall(r"dlhelpers @ git\+(\S+?)\"", "".join(first["source"]))
+        assert installs == [f"{project.repository_url()}@{tag}"], path.name
+    assert tag in build_site.version_footer() and version in build_site.version_footer()
+
+
+def test_a_released_version_keeps_its_helpers():
+    """Once vX.Y.Z is tagged, the helpers may not change under that version: bump it first."""
+    tag = project.release_tag()
+    tags = subprocess.run(["git", "tag", "--list", tag], cwd=ROOT, capture_output=True, text=True)
+    if tag not in tags.stdout.split():
+        pytest.skip(f"{tag} is not tagged in this clone: an unreleased version")
+    changed = subprocess.run(["git", "diff", "--name-only", tag, "--", "src/dlhelpers"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert changed == [], (f"{', '.join(changed)} changed since {tag}: raise the version in "
+                           "pyproject.toml and add its CHANGELOG entry (CONTRIBUTING: releases)")
 
 
 def test_code_of_conduct_and_contributing_are_linked():
@@ -85,7 +116,8 @@ def test_the_learner_set_holds_no_maintainer_only_package():
         assert tool in _closure(project.extra("maintainer")), tool
         assert tool not in learner, f"{tool} would reach every learner's laptop"
     # What learners install points at the learner set only.
-    assert (ROOT / "requirements.txt").read_text().strip().splitlines()[-1] == "-e .[lesson]"
+    assert project.locked(project.LOCKS["lesson"].read_text()).keys().isdisjoint(
+        ["sphinx", "myst-parser", "nbval", "pytest", "pyflakes", "playwright"])
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert environment["channels"] == ["conda-forge", "nodefaults"]
-    assert {"pip": ["-e .[lesson]"]} in environment["dependencies"]
+    assert {"pip": ["-r requirements.txt"]} in environment["dependencies"]

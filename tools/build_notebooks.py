@@ -243,8 +243,10 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
 def setup_source(url: str, modules: list[str] = ()) -> str:
     """The generated first cell: install what is missing (on Colab: the helpers and `modules`).
 
-    Colab's own TensorFlow, Keras and JAX stay: the helpers' requirements are
-    floors that Colab's versions meet. The cell sets nothing: the page's own
+    The helpers come from the release tag of pyproject's version, never a branch:
+    a workshop runs the helpers its notebooks were tested with, whatever lands on
+    main later. Colab's own TensorFlow, Keras and JAX stay: the helpers'
+    requirements are floors that Colab's versions meet. The cell sets nothing: the page's own
     first block imports the helpers and sets the Keras backend where learners
     read it (``dlh.use_backend(...)``).
     """
@@ -256,7 +258,7 @@ def setup_source(url: str, modules: list[str] = ()) -> str:
         "try:",
         f"    import {names}",
         "except ImportError:",
-        f'    %pip install --quiet "dlhelpers @ git+{url}"{extras}',
+        f'    %pip install --quiet "dlhelpers @ git+{url}@{project.release_tag()}"{extras}',
     ])
 
 

@@ -363,6 +363,13 @@ def copy_notebooks() -> None:
             shutil.copyfile(source, target)
 
 
+def version_footer() -> str:
+    """Every page's footer: the lesson's version and its release notes (CHANGELOG.md at its tag)."""
+    tag = project.release_tag()
+    notes = f"{project.repository_url()}/blob/{tag}/CHANGELOG.md"
+    return f'<p>Lesson version {project.version()} (<a href="{notes}">release notes</a>)</p>'
+
+
 def build(quiet_sphinx: bool = True) -> Path:
     if SOURCE.exists():
         shutil.rmtree(SOURCE)
@@ -380,7 +387,8 @@ def build(quiet_sphinx: bool = True) -> Path:
                "-c", str(CONF), str(SOURCE), str(SITE),
                # Settings of this build (site/conf.py imports nothing of the tools):
                "-D", f"html_extra_path={SOURCE / '_extra'}",
-               "-D", f"html_theme_options.repository_url={project.repository_url()}"]
+               "-D", f"html_theme_options.repository_url={project.repository_url()}",
+               "-D", f"html_theme_options.extra_footer={version_footer()}"]
     if quiet_sphinx:
         command.insert(3, "-q")
     subprocess.run(command, check=True)

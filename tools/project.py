@@ -7,6 +7,7 @@ environment before anything else is installed there.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 
 from tools.layout import ROOT
@@ -37,6 +38,16 @@ def pin(distribution: str, install_set: str = "lesson") -> str:
     raise KeyError(f"{distribution} has no pin in pyproject.toml's `{install_set}` set")
 
 
+def version() -> str:
+    """The lesson's version, kept once in pyproject.toml (releases are tagged ``v`` + it)."""
+    return pyproject()["version"]
+
+
+def release_tag() -> str:
+    """The git tag of this version's release, which the notebooks' install cells name."""
+    return f"v{version()}"
+
+
 def repository_url() -> str:
     """The repository address, kept once in pyproject.toml."""
     return pyproject()["urls"]["Repository"].rstrip("/")
@@ -51,3 +62,34 @@ def site_url() -> str:
     """
     owner, name = repository_url().removeprefix("https://github.com/").split("/")[:2]
     return f"https://{owner.lower()}.github.io/{name}/"
+
+
+#: The locks `make lock` writes from pyproject.toml (uv): the learners' set, and the
+#: maintainers' set, which holds every learner version too.
+LOCKS = {"lesson": ROOT / "requirements.txt",
+         "maintainer": ROOT / "tools" / "requirements-maintainer.txt"}
+
+
+def _name(text: str) -> str:
+    return re.sub(r"[-_.]+", "-", text).lower()
+
+
+def locked(text: str) -> dict[str, set[str]]:
+    """A lock's versions by normalised name (a set: a universal lock may pin two by Python version)."""
+    versions: dict[str, set[str]] = {}
+    for match in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)==([^\s;\\]+)", text, re.MULTILINE):
+        versions.setdefault(_name(match[1]), set()).add(match[2])
+    return versions
+
+
+def lock_disagreements(requirements: list[str], lock_text: str) -> list[str]:
+    """Where a lock does not hold the ``name==version`` pins of an install set, one line each."""
+    versions = locked(lock_text)
+    problems = []
+    for requirement in requirements:
+        name, _, version = requirement.partition("==")
+        found = versions.get(_name(name.split("[")[0].strip()))
+        if found != {version.strip()}:
+            problems.append(f"pyproject pins {requirement.strip()}, the lock has "
+                            f"{', '.join(sorted(found)) if found else 'nothing'}")
+    return problems
