@@ -1,4 +1,4 @@
-"""Command line: ``python -m dlhelpers check | download | serve``."""
+"""Command line: ``python -m dlhelpers check | download | serve | wheelhouse``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import argparse
 import os
 import signal
 import sys
+from pathlib import Path
 
-from . import cache
+from . import cache, wheelhouse
 from .checks import check_setup
 
 
@@ -107,14 +108,28 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=None,
                        help="address to listen on (default: this machine's address on the local "
                             "network; 0.0.0.0 for every interface)")
+    serve.add_argument("--wheels", metavar="DIR", type=Path, default=None,
+                       help="also serve this wheelhouse, for pip (`python -m dlhelpers wheelhouse` fills it)")
+    house = commands.add_parser(
+        "wheelhouse", help="download the wheels of the lock for the room's platforms (for `serve --wheels`)")
+    house.add_argument("folder", type=Path, help="where to put the wheels (created if need be)")
+    house.add_argument("--platform", action="append", choices=list(wheelhouse.PLATFORMS),
+                       help="a platform in the room (repeat it; default: all three)")
+    house.add_argument("--python", action="append", choices=list(wheelhouse.PYTHONS),
+                       help="a Python version in the room (repeat it; default: all three)")
+    house.add_argument("--lock", type=Path, default=Path("requirements.txt"),
+                       help="the lock to follow (default: requirements.txt, in the lesson's folder)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "wheelhouse":
+            return wheelhouse.make(args.folder, args.lock, args.platform or list(wheelhouse.PLATFORMS),
+                                   args.python or list(wheelhouse.PYTHONS), source=args.lock.parent)
         if args.command == "check":
             return 0 if check_setup(data=not args.no_data) else 1
         if args.command == "serve":
             from .mirror import serve as run_server
 
-            return run_server(args.host, args.port)
+            return run_server(args.host, args.port, args.wheels)
         unknown = [n for n in args.names if n not in cache.REGISTRY]
         if unknown:
             parser.error(f"unknown file(s) {', '.join(unknown)}; known: {', '.join(cache.REGISTRY)}")

@@ -119,6 +119,60 @@ def snapshot(name: str) -> Served | None:
     return Served(path, st.st_size, _identity(st), digest.hexdigest())
 
 
+#: Where a wheelhouse is served (``serve --wheels DIR``): pip's --find-links address.
+WHEELS = "wheels/"
+_WHEEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.whl")
+
+
+def wheel_snapshot(path: Path) -> Served | None:
+    """Hash a wheel once, read through the same guarded descriptor; None if it is not a regular file.
+
+    pip checks each wheel against the lock's hashes when it installs: the
+    mirror's part is to serve only these bytes, unchanged since they were hashed.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as file:
+        st = os.fstat(file.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        read = 0
+        while chunk := file.read(CHUNK):
+            read += len(chunk)
+            digest.update(chunk)
+        if read != st.st_size or _identity(os.fstat(file.fileno())) != _identity(st):
+            return None
+    return Served(path, st.st_size, _identity(st), digest.hexdigest())
+
+
+def wheels(folder: Path) -> dict[str, Served]:
+    """The wheels of a wheelhouse (``python -m dlhelpers wheelhouse``), by their address.
+
+    Only files named like wheels, directly in the folder; a symbolic link or
+    anything else there is left out.
+    """
+    found = {}
+    with os.scandir(folder) as listing:
+        for item in sorted(listing, key=lambda item: item.name):
+            if _WHEEL_NAME.fullmatch(item.name) and not item.is_symlink():
+                served = wheel_snapshot(Path(item.path))
+                if served is not None:
+                    found[WHEELS + item.name] = served
+    return found
+
+
+def wheel_index(files: dict[str, Served]) -> bytes:
+    """The page pip reads at the wheelhouse's address: a link per wheel, with its hash."""
+    links = "".join(f'<a href="{key.removeprefix(WHEELS)}#sha256={served.sha256}">'
+                    f'{key.removeprefix(WHEELS)}</a><br>\n'
+                    for key, served in files.items() if key.startswith(WHEELS))
+    return ("<!DOCTYPE html>\n<html><head><title>The lesson's wheels</title></head><body>\n"
+            f"{links}</body></html>\n").encode()
+
+
 def servable() -> dict[str, Served]:
     """The cached files that pass verification, by their path in the cache.
 
@@ -162,6 +216,7 @@ class MirrorServer(http.server.ThreadingHTTPServer):
 
     def __init__(self, address, files: dict[str, Served], max_connections: int | None = None):
         self.files = files
+        self.index = wheel_index(files) if any(key.startswith(WHEELS) for key in files) else None
         self.max_connections = max_connections or _connection_limit()
         self._slots = threading.BoundedSemaphore(self.max_connections)
         self._lock = threading.Lock()
@@ -277,6 +332,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, body: bool) -> None:
         key = self.path.split("?")[0].lstrip("/")
+        if key in (WHEELS, WHEELS.rstrip("/")) and self.server.index is not None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(self.server.index)))
+            self.end_headers()
+            if body:
+                self.wfile.write(self.server.index)
+            return
         served = self.server.files.get(key)
         if served is None:
             self.send_error(404, "Not a verified lesson data file")
@@ -325,10 +388,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         print(f"{self.client_address[0]} {escaped(format % args)}", flush=True)
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8765,
-                max_connections: int | None = None) -> MirrorServer:
-    """A mirror of the verified files of the cache (not started)."""
-    return MirrorServer((host, port), servable(), max_connections)
+def make_server(host: str = "127.0.0.1", port: int = 8765, max_connections: int | None = None,
+                wheelhouse: Path | None = None) -> MirrorServer:
+    """A mirror of the verified files of the cache, and of a wheelhouse if given (not started)."""
+    return MirrorServer((host, port), {**servable(), **(wheels(wheelhouse) if wheelhouse else {})},
+                        max_connections)
 
 
 def local_address() -> str:
@@ -341,10 +405,22 @@ def local_address() -> str:
             return "127.0.0.1"
 
 
-def serve(host: str | None = None, port: int = 8765) -> int:
-    """Serve the verified cache until Ctrl-C (``python -m dlhelpers serve``)."""
+def serve(host: str | None = None, port: int = 8765, wheelhouse: Path | None = None) -> int:
+    """Serve the verified cache, and a wheelhouse if given, until Ctrl-C (``python -m dlhelpers serve``)."""
     host = host or local_address()
     files = servable()  # verified before listening: a file's problem is not an address problem
+    if wheelhouse is not None:
+        try:
+            found = wheels(wheelhouse)
+        except OSError as error:
+            print(f"PROBLEM: cannot read the wheelhouse {wheelhouse} ({error.strerror or error}): "
+                  "give the folder `python -m dlhelpers wheelhouse` filled.", file=sys.stderr)
+            return 2
+        if not found:
+            print(f"PROBLEM: {wheelhouse} holds no wheel: fill it with `python -m dlhelpers "
+                  f"wheelhouse {wheelhouse}` first.", file=sys.stderr)
+            return 2
+        files.update(found)
     try:
         server = MirrorServer((host, port), files)
     except socket.gaierror as error:
@@ -359,8 +435,9 @@ def serve(host: str | None = None, port: int = 8765) -> int:
               file=sys.stderr)
         return 2
     skipped = [name for name in cache.REGISTRY if cache.REGISTRY[name].path not in server.files]
-    print(f"Serving {len(server.files)} verified file(s) from {cache.cache_dir()}:")
-    for path in server.files:
+    data = [path for path in server.files if not path.startswith(WHEELS)]
+    print(f"Serving {len(data)} verified file(s) from {cache.cache_dir()}:")
+    for path in data:
         print(f"  {path}")
     if skipped:
         print(f"Not served (missing or not valid; see `python -m dlhelpers check`): {', '.join(skipped)}")
@@ -370,6 +447,14 @@ def serve(host: str | None = None, port: int = 8765) -> int:
     print(f"    {cache.MIRROR_ENV}={base} python -m dlhelpers download")
     print(f"(Windows: python -m dlhelpers download --mirror {base}; "
           f"in a notebook: %env {cache.MIRROR_ENV}={base}).")
+    if server.index is not None:
+        served = [s for key, s in server.files.items() if key.startswith(WHEELS)]
+        trusted = "" if address in ("127.0.0.1", "localhost") else f" --trusted-host {address}"
+        print(f"\nAnd {len(served)} wheels from {wheelhouse} ({sum(s.size for s in served) / 1e6:,.0f} MB): "
+              "learners install the lesson with pip from here alone, pip checking every file "
+              "against the lock's hashes, in the lesson's folder:")
+        print(f"    python -m pip install --no-index --find-links {base}/{WHEELS}{trusted} -r requirements.txt")
+        print(f"    python -m pip install --no-index --find-links {base}/{WHEELS}{trusted} --no-deps dlhelpers")
     print(f"At most {server.max_connections} connections at once ({PER_CLIENT} per address), each "
           f"closed after {IDLE_SECONDS} s without progress. Press Ctrl-C to stop.", flush=True)
     try:

@@ -1,0 +1,138 @@
+"""Installs from the room: a wheelhouse made from the lock, served by the mirror, checked by pip (issue #30).
+
+The whole set (one learner, then four at once, from a served wheelhouse) is
+measured by tools/room_install.py, not here: the tests install a small wheel
+the test writes itself, through the same mirror, with pip's own hash checking.
+"""
+
+import base64
+import hashlib
+import subprocess
+import sys
+import urllib.request
+import zipfile
+
+import pytest
+
+from dlhelpers import mirror, wheelhouse
+from tools import project, room_install
+from tools.check_site import in_background
+
+LOCK = wheelhouse.read_lock(project.LOCKS["lesson"].read_text())
+
+
+def test_the_lock_is_read_whole():
+    assert {project._name(e.name) for e in LOCK} == set(project.locked(project.LOCKS["lesson"].read_text()))
+    assert all(entry.hashes for entry in LOCK) and len(LOCK) > 100
+
+
+@pytest.mark.parametrize("platform, present, absent", [
+    ("windows", {"colorama", "pywinpty"}, {"pexpect", "appnope"}),
+    ("macos", {"appnope", "pexpect"}, {"colorama", "pywinpty"}),
+    ("linux", {"pexpect"}, {"colorama", "pywinpty", "appnope"}),
+])
+def test_each_platform_gets_the_packages_its_pip_would_install(platform, present, absent):
+    names = {entry.name for entry in wheelhouse.selected(LOCK, platform, "3.13", 0)}
+    assert present <= names and not absent & names
+    assert {"tensorflow", "jax", "keras"} <= names
+
+
+def test_early_and_late_patch_releases_get_their_own_versions():
+    # soupsieve's newest release needs Python 3.11.5: the lock keeps an older one for 3.11.0-3.11.4.
+    versions = {patch: {e.version for e in wheelhouse.selected(LOCK, "linux", "3.11", patch)
+                        if e.name == "soupsieve"} for patch in (0, 99)}
+    assert len(versions[0]) == len(versions[99]) == 1 and versions[0] != versions[99]
+
+
+def write_wheel(folder, version="1.0", body="ANSWER = 42\n"):
+    """A tiny pure-Python wheel, as any build backend writes one; returns its path."""
+    name = f"lessontoy-{version}"
+    files = {
+        "lessontoy/__init__.py": body,
+        f"{name}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: lessontoy\nVersion: {version}\n",
+        f"{name}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()},"
+              f"{len(text.encode())}" for path, text in files.items()]
+    files[f"{name}.dist-info/RECORD"] = "\n".join([*record, f"{name}.dist-info/RECORD,,"]) + "\n"
+    path = folder / f"{name}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+    return path
+
+
+def pip_install(base, lock, target):
+    """pip from the mirror alone: no index, no configuration of this machine's, hashes required."""
+    return subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--disable-pip-version-check",
+                           "--find-links", f"{base}/{mirror.WHEELS}", "--target", str(target),
+                           "-r", str(lock)], capture_output=True, text=True, env=room_install.pip_env())
+
+
+def test_pip_installs_from_the_mirror_alone_and_refuses_an_altered_wheel(cache, tmp_path):
+    house = tmp_path / "wheels"
+    house.mkdir()
+    wheel = write_wheel(house)
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"lessontoy==1.0 \\\n    --hash=sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}\n")
+
+    with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
+        index = urllib.request.urlopen(f"{base}/{mirror.WHEELS}", timeout=10).read().decode()
+        assert f'href="{wheel.name}#sha256={hashlib.sha256(wheel.read_bytes()).hexdigest()}"' in index
+        installed = pip_install(base, lock, tmp_path / "good")
+    assert installed.returncode == 0, installed.stderr
+    assert (tmp_path / "good" / "lessontoy" / "__init__.py").read_text() == "ANSWER = 42\n"
+
+    # The same name, other bytes (a swapped or damaged file in the wheelhouse): the
+    # mirror serves what is there, and pip refuses it against the lock.
+    wheel.unlink()
+    write_wheel(house, body="ANSWER = 'swapped'\n")
+    with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
+        refused = pip_install(base, lock, tmp_path / "bad")
+    assert refused.returncode != 0
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in refused.stderr
+    assert not (tmp_path / "bad" / "lessontoy").exists()
+
+
+def test_the_mirror_serves_only_the_wheels_that_lie_in_the_folder(cache, tmp_path):
+    house = tmp_path / "wheels"
+    house.mkdir()
+    outside = write_wheel(tmp_path, version="2.0")
+    (house / outside.name).symlink_to(outside)       # a link: not served
+    (house / "notes.txt").write_text("not a wheel")  # not a wheel: not served
+    kept = write_wheel(house)
+    served = mirror.wheels(house)
+    assert list(served) == [mirror.WHEELS + kept.name]
+    with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
+        for name in (outside.name, "notes.txt", "../requirements.txt"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{base}/{mirror.WHEELS}{name}", timeout=10)
+            assert refused.value.code == 404, name
+        kept.write_bytes(kept.read_bytes() + b"\0")  # changed after it was hashed: no longer served
+        with pytest.raises(urllib.error.HTTPError) as changed:
+            urllib.request.urlopen(f"{base}/{mirror.WHEELS}{kept.name}", timeout=10)
+        assert changed.value.code == 404
+
+
+def test_serve_says_how_learners_install_from_it(cache, tmp_path, capsys, monkeypatch):
+    house = tmp_path / "wheels"
+    house.mkdir()
+    write_wheel(house)
+    monkeypatch.setattr(mirror.MirrorServer, "serve_forever", lambda self: None)
+    assert mirror.serve("127.0.0.1", 0, wheelhouse=house) == 0
+    out = capsys.readouterr().out
+    assert "And 1 wheels from" in out
+    assert "--find-links http://127.0.0.1:" in out and "--no-index" in out and "-r requirements.txt" in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert mirror.serve("127.0.0.1", 0, wheelhouse=empty) == 2
+    assert "holds no wheel" in capsys.readouterr().err
+
+
+def test_a_wheelhouse_needs_a_lock_with_hashes(tmp_path, capsys):
+    plain = tmp_path / "requirements.txt"
+    plain.write_text("keras==3.15.1\n")
+    assert wheelhouse.make(tmp_path / "w", plain, ["linux"], ["3.13"], tmp_path) == 2
+    assert "not a lock with hashes" in capsys.readouterr().err
+    assert wheelhouse.make(tmp_path / "w", tmp_path / "nowhere.txt", ["linux"], ["3.13"], tmp_path) == 2
+    assert "cannot read the lock" in capsys.readouterr().err
