@@ -1,0 +1,66 @@
+"""The GitHub workflow, which cannot run here, is linted here (issue #30).
+
+actionlint checks its syntax, expressions and job graph; zizmor audits it for
+the usual security faults (unpinned actions, leaked credentials, injection).
+Both come with the maintainers' lock. The learner job must follow setup.md's
+Windows and macOS sections word for word.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools.layout import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+TOOLS = Path(sys.executable).parent
+
+
+def lint(*paths: Path) -> list[subprocess.CompletedProcess]:
+    return [subprocess.run([str(TOOLS / "actionlint"), "-no-color", *map(str, paths)],
+                           capture_output=True, text=True),
+            subprocess.run([str(TOOLS / "zizmor"), "--offline", "--persona", "pedantic", "--no-progress",
+                            *map(str, paths)], capture_output=True, text=True)]
+
+
+def test_the_workflow_passes_actionlint_and_zizmor():
+    assert WORKFLOWS
+    for done in lint(*WORKFLOWS):
+        assert done.returncode == 0, done.args[0] + ":\n" + done.stdout + done.stderr
+
+
+def test_the_linters_catch_a_broken_and_an_unsafe_workflow(tmp_path):
+    text = WORKFLOWS[0].read_text()
+    broken = tmp_path / "broken.yml"
+    broken.write_text(text.replace("runs-on: ${{ matrix.os }}", "runs-on: ${{ matrix.system }}"))
+    actionlint, _ = lint(broken)
+    assert actionlint.returncode != 0 and "matrix.system" in actionlint.stdout
+    unsafe = tmp_path / "unsafe.yml"
+    unsafe.write_text(text.replace("run: bash .ci/run", 'run: echo "${{ github.head_ref }}" && bash .ci/run'))
+    _, zizmor = lint(unsafe)
+    assert zizmor.returncode != 0 and "template-injection" in zizmor.stdout
+
+
+def _setup_block(heading: str) -> list[str]:
+    """The commands of a setup.md section's environment code block."""
+    section = (ROOT / "setup.md").read_text().split(f"## {heading}", 1)[1].split(":::", 1)[0]
+    block = re.search(r"```(?:powershell|bash)\n(.*?)```", section, re.DOTALL)[1]
+    return [line.strip() for line in block.strip().splitlines()]
+
+
+@pytest.mark.parametrize("system, heading", [("Windows", "Windows (PowerShell)"),
+                                             ("macOS", "macOS (Terminal, Apple silicon)")])
+def test_the_learner_job_runs_the_setup_page_word_for_word(system, heading):
+    workflow = yaml.safe_load(WORKFLOWS[0].read_text())
+    job = workflow["jobs"]["learner"]
+    step = next(s for s in job["steps"] if s.get("if") == f"runner.os == '{system}'")
+    lines = [line.strip() for line in step["run"].strip().splitlines()]
+    commands = _setup_block(heading)
+    start = lines.index(commands[0])
+    assert lines[start:start + len(commands)] == commands
+    assert lines[start + len(commands):][:2] == ["python -m dlhelpers download", "python -m dlhelpers check"]
+    assert lines[-1].startswith("python -m tools.execute notebooks/01-introduction.ipynb")
