@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import build_site, check_site, lesson
+from tools import build_site, check_site, lesson, project
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +43,14 @@ def test_every_page_is_built_in_reading_order(site, manifest):
         assert (site / f"{slug}.html").is_file(), slug
     episodes = [p for p in pages if p.kind == "episode"]
     assert len(episodes) == 6
+
+
+def test_every_page_shows_the_lesson_version(site, manifest):
+    for slug in manifest["order"]:
+        footer = (site / f"{slug}.html").read_text().split('class="extra_footer"', 1)
+        assert len(footer) == 2, slug
+        assert f"Lesson version {project.version()} " in footer[1], slug
+        assert f"/blob/{project.release_tag()}/CHANGELOG.md" in footer[1], slug
 
 
 def test_every_episode_has_its_figures_solutions_and_notebooks(site, manifest):
