@@ -44,6 +44,30 @@ def test_early_and_late_patch_releases_get_their_own_versions():
     assert len(versions[0]) == len(versions[99]) == 1 and versions[0] != versions[99]
 
 
+def test_pip_gets_each_selected_package_once_with_its_hashes(monkeypatch, tmp_path, capsys):
+    asked = []
+
+    def pip(command, check):
+        if command[3] == "wheel":  # the helpers' own wheel, from the lesson's folder
+            asked.append(("wheel", command[-1]))
+            return
+        requirements = command[command.index("-r") + 1]
+        asked.append((command[command.index("--python-version") + 1],
+                      [command[i + 1] for i, word in enumerate(command) if word == "--platform"],
+                      open(requirements).read().splitlines()))
+
+    monkeypatch.setattr(wheelhouse.subprocess, "run", pip)
+    assert wheelhouse.make(tmp_path, project.LOCKS["lesson"], ["windows"], ["3.11"], tmp_path) == 0
+    (early, tags, first), (late, _, last), helpers = asked
+    assert (early, late, tags) == ("3.11.0", "3.11.99", ["win_amd64"])
+    for lines, patch in ((first, 0), (last, 99)):
+        chosen = wheelhouse.selected(LOCK, "windows", "3.11", patch)
+        assert lines == [entry.line() for entry in chosen]
+        assert all(";" not in line and "--hash=sha256:" in line for line in lines)
+    assert helpers == ("wheel", str(tmp_path))
+    assert "windows, Python 3.11:" in capsys.readouterr().out
+
+
 def write_wheel(folder, version="1.0", body="ANSWER = 42\n"):
     """A tiny pure-Python wheel, as any build backend writes one; returns its path."""
     name = f"lessontoy-{version}"

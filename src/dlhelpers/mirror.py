@@ -14,6 +14,12 @@ Found". If the file on disk is later replaced, changed or removed, its
 address answers 404 and the console says to restart the mirror. Nothing is
 held in memory but a chunk per connection, so large files stream too.
 
+With ``--wheels DIR`` it also serves a wheelhouse (``python -m dlhelpers
+wheelhouse``) at ``/wheels/``: a page of links that pip's ``--find-links``
+reads, and each wheel, hashed once at start-up through the same guarded
+descriptor and streamed the same way. Whether a wheel is the right one is
+pip's to check, against the lock's hashes, on the learner's machine.
+
 Read-only (GET and HEAD). Time limits follow progress, not size: a request
 must arrive whole within REQUEST_SECONDS, and a connection is closed when
 it makes no progress for IDLE_SECONDS, however slowly the learner's network
