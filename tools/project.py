@@ -76,9 +76,11 @@ def _name(text: str) -> str:
 
 def locked(text: str) -> dict[str, set[str]]:
     """A lock's versions by normalised name (a set: a universal lock may pin two by Python version)."""
+    from dlhelpers.wheelhouse import read_lock  # the one reader of the lock (standard library only)
+
     versions: dict[str, set[str]] = {}
-    for match in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)==([^\s;\\]+)", text, re.MULTILINE):
-        versions.setdefault(_name(match[1]), set()).add(match[2])
+    for entry in read_lock(text):
+        versions.setdefault(_name(entry.name), set()).add(entry.version)
     return versions
 
 

@@ -157,10 +157,10 @@ def check_data(warnings: list[str]) -> list[str]:
     states = {name: cache.status(name) for name in cache.REGISTRY}
     missing = [name for name, found in states.items() if found.state == "missing"]
     for name, found in states.items():
-        role = "" if needed(name) else " (optional)"
-        if found.state != "missing":
-            print(f"  {found.state:<10} {name}{role}: {found.detail}")
-        if not found.ok and found.state != "missing" and needed(name):
+        if found.state == "missing":
+            continue
+        print(f"  {found.state:<10} {name}{'' if needed(name) else ' (optional)'}: {found.detail}")
+        if not found.ok and needed(name):
             problems.append(f"{name} ({found.path}) is {found.state}: {found.detail}.")
     if missing:
         print(f"  {'missing':<10} " + ", ".join(name + ("" if needed(name) else " (optional)")

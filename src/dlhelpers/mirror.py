@@ -89,52 +89,11 @@ def _no_link_below(root: Path, path: Path) -> bool:
     return True
 
 
-def snapshot(name: str) -> Served | None:
-    """Read a registered cached file once and verify exactly those bytes; None if it is not fit."""
-    entry = cache.REGISTRY[name]
-    root = cache.cache_dir()
-    path = root / entry.path
-    if not _no_link_below(root, path):
-        return None
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError:
-        return None
-    digest = hashlib.sha256()
-    # Verify the bytes read, not the path (which could change meanwhile): they are
-    # copied, a chunk at a time, into a private folder and checked there.
-    with os.fdopen(fd, "rb") as file, tempfile.TemporaryDirectory() as folder:
-        st = os.fstat(file.fileno())
-        if not stat.S_ISREG(st.st_mode) or st.st_size > entry.max_bytes:
-            return None
-        copy = Path(folder) / path.name
-        read = 0
-        with open(copy, "wb") as out:
-            while chunk := file.read(CHUNK):
-                read += len(chunk)
-                if read > st.st_size:
-                    return None
-                digest.update(chunk)
-                out.write(chunk)
-        if read != st.st_size or _identity(os.fstat(file.fileno())) != _identity(st):
-            return None
-        try:
-            cache.verify(copy, entry)
-        except (cache.validate.ContentError, OSError):
-            return None
-    return Served(path, st.st_size, _identity(st), digest.hexdigest())
+def _read_once(path: Path, max_bytes: int | None = None, out=None) -> Served | None:
+    """Read a file once through a descriptor that follows no link and blocks on no FIFO.
 
-
-#: Where a wheelhouse is served (``serve --wheels DIR``): pip's --find-links address.
-WHEELS = "wheels/"
-_WHEEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.whl")
-
-
-def wheel_snapshot(path: Path) -> Served | None:
-    """Hash a wheel once, read through the same guarded descriptor; None if it is not a regular file.
-
-    pip checks each wheel against the lock's hashes when it installs: the
-    mirror's part is to serve only these bytes, unchanged since they were hashed.
+    Hashes the bytes (and copies them to ``out`` if given); None unless it is a
+    regular file of at most ``max_bytes`` that did not change while it was read.
     """
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -143,28 +102,61 @@ def wheel_snapshot(path: Path) -> Served | None:
     digest = hashlib.sha256()
     with os.fdopen(fd, "rb") as file:
         st = os.fstat(file.fileno())
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(st.st_mode) or (max_bytes is not None and st.st_size > max_bytes):
             return None
         read = 0
         while chunk := file.read(CHUNK):
             read += len(chunk)
+            if read > st.st_size:
+                return None
             digest.update(chunk)
+            if out is not None:
+                out.write(chunk)
         if read != st.st_size or _identity(os.fstat(file.fileno())) != _identity(st):
             return None
     return Served(path, st.st_size, _identity(st), digest.hexdigest())
+
+
+def snapshot(name: str) -> Served | None:
+    """Read a registered cached file once and verify exactly those bytes; None if it is not fit."""
+    entry = cache.REGISTRY[name]
+    root = cache.cache_dir()
+    path = root / entry.path
+    if not _no_link_below(root, path):
+        return None
+    # Verify the bytes read, not the path (which could change meanwhile): they are
+    # copied, a chunk at a time, into a private folder and checked there.
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / path.name
+        with open(copy, "wb") as out:
+            served = _read_once(path, entry.max_bytes, out)
+        if served is None:
+            return None
+        try:
+            cache.verify(copy, entry)
+        except (cache.validate.ContentError, OSError):
+            return None
+    return served
+
+
+#: Where a wheelhouse is served (``serve --wheels DIR``): pip's --find-links address.
+WHEELS = "wheels/"
+_WHEEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.whl")
 
 
 def wheels(folder: Path) -> dict[str, Served]:
     """The wheels of a wheelhouse (``python -m dlhelpers wheelhouse``), by their address.
 
     Only files named like wheels, directly in the folder; a symbolic link or
-    anything else there is left out.
+    anything else there is left out. Each is hashed once, read as the data
+    files are; pip checks it against the lock's hashes when it installs, and
+    the mirror serves only these bytes, unchanged since they were hashed.
     """
     found = {}
     with os.scandir(folder) as listing:
         for item in sorted(listing, key=lambda item: item.name):
             if _WHEEL_NAME.fullmatch(item.name) and not item.is_symlink():
-                served = wheel_snapshot(Path(item.path))
+                served = _read_once(Path(item.path))
                 if served is not None:
                     found[WHEELS + item.name] = served
     return found

@@ -26,6 +26,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import checks
+
 #: The platforms setup.md supports: marker values, and the platform tags of the wheels
 #: their pip installs, oldest system first given to pip's --platform (which, given a
 #: tag, takes no older one by itself): Linux with glibc 2.31 or later (Ubuntu 20.04,
@@ -42,7 +44,9 @@ PLATFORMS = {
               [f"macosx_{major}_0_{arch}" for major in (12, 11) for arch in ("arm64", "universal2")]
               + [f"macosx_10_{minor}_universal2" for minor in range(16, 8, -1)]),
 }
-PYTHONS = ("3.11", "3.12", "3.13")
+#: The Pythons the lesson supports (checks.PYTHON_RANGE).
+(_MAJOR, _LOW), (_, _HIGH) = checks.PYTHON_RANGE
+PYTHONS = tuple(f"{_MAJOR}.{minor}" for minor in range(_LOW, _HIGH + 1))
 
 
 @dataclass(frozen=True)
