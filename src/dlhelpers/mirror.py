@@ -449,8 +449,9 @@ def serve(host: str | None = None, port: int = 8765, wheelhouse: Path | None = N
         served = [s for key, s in server.files.items() if key.startswith(WHEELS)]
         trusted = "" if address in ("127.0.0.1", "localhost") else f" --trusted-host {address}"
         print(f"\nAnd {len(served)} wheels from {wheelhouse} ({sum(s.size for s in served) / 1e6:,.0f} MB): "
-              "learners install the lesson with pip from here alone, pip checking every file "
-              "against the lock's hashes, in the lesson's folder:")
+              "learners install the lesson with pip from here alone, in the lesson's folder "
+              "(pip checks every package of the lock against its hashes; the helpers' wheel, "
+              "built from your folder, has none):")
         print(f"    python -m pip install --no-index --find-links {base}/{WHEELS}{trusted} -r requirements.txt")
         print(f"    python -m pip install --no-index --find-links {base}/{WHEELS}{trusted} --no-deps dlhelpers")
     print(f"At most {server.max_connections} connections at once ({PER_CLIENT} per address), each "
