@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from tools.lesson import _NOT_PROSE, QUOTE, Code, Div, Page, Text, plain_text
+from tools.layout import EPISODES
+from tools.lesson import _NOT_PROSE, QUOTE, Code, Div, Page, Text, parse, plain_text
 
 #: A figure the prose-number check looks at: a thousands separator, a decimal point, or a percentage.
 FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?:\.\d+)?\s?%)(?![\w])")
@@ -41,22 +42,62 @@ def _printed(figure: str, numbers: set[float], text: str) -> bool:
 
 
 def page_texts(page: Page, executed=None) -> str:
-    """What a page prints: its checked output blocks, its code, and the executed notebook's outputs."""
-    texts = [code.output for code, _ in page.code() if code.checked]
+    """What a page prints for certain: its checked output blocks, its code, and the executed
+    notebook's outputs, less its seeded results (see :func:`seeded_ranges`)."""
+    seeded = {code.id for code, _ in page.code() if code.output_seeded}
+    texts = [code.output for code, _ in page.code() if code.checked and code.id not in seeded]
     texts += [code.source for code, _ in page.code()]
     for cell in (executed.cells if executed is not None else []):
+        if cell.get("id") in seeded:
+            continue
         for output in cell.get("outputs", []):
             texts.append(output.get("text", "") + output.get("data", {}).get("text/plain", ""))
     return plain_text("\n".join(texts))
+
+
+def seeded_ranges(page: Page) -> list[tuple[float, float]]:
+    """Each number of the page's seeded blocks as (lowest, highest) that the tests accept
+    on some processor: the recorded value give or take its block's tolerance."""
+    from tools.outputs import NUMBER, _tolerance
+
+    found = []
+    for code, _ in page.code():
+        if code.output_seeded:
+            for number in NUMBER.findall(code.output):
+                spread = _tolerance(code.tolerance, float(number))
+                found.append((float(number) - spread, float(number) + spread))
+    return found
+
+
+def _stated_within(figure: str, ranges: list[tuple[float, float]]) -> bool:
+    """Whether ``figure`` says, at its precision, every value of one of ``ranges``."""
+    digits = figure.rstrip("% ").replace(",", "")
+    places = len(digits.split(".")[1]) if "." in digits else 0
+    scale = 100 if figure.endswith("%") else 1
+    return any(round(low * scale, places) == float(digits) == round(high * scale, places)
+               for low, high in ranges)
 
 
 def unprinted_figures(page: Page, printed: str, elsewhere: dict[str, str] | None = None) -> list[str]:
     """``"page.md:line: figure"`` for each prose figure that ``printed`` lacks and no mark quotes.
 
     ``elsewhere``: what other pages print, by name, for ``{.quoted from="NAME"}``.
+    A seeded result (:func:`seeded_ranges`) may be stated only where every value
+    its tolerance accepts reads the same at the prose's precision: learners on
+    another processor see other last digits.
     """
     numbers = _numbers(printed)
     problems = []
+
+    def unsaid(figure, numbers, text, seeded_page):
+        if _printed(figure, numbers, text):
+            return None
+        ranges = seeded_ranges(seeded_page) if seeded_page is not None else []
+        if _stated_within(figure, ranges):
+            return None
+        return ", which a seeded result prints differently on another processor" if any(
+            _printed(figure, {low, high, (low + high) / 2}, "") for low, high in ranges) else ""
+
     for node, _ in page.walk():
         if not isinstance(node, Text):
             continue
@@ -69,12 +110,15 @@ def unprinted_figures(page: Page, printed: str, elsewhere: dict[str, str] | None
                 if quote[3]:  # quoted from another page: that page must print it
                     other = (elsewhere or {}).get(quote[3])
                     for figure in FIGURE.findall(quote[1]):
-                        if other is None or not _printed(figure, _numbers(other), other):
+                        why = "" if other is None else unsaid(figure, _numbers(other), other,
+                                                              parse(EPISODES / f"{quote[3]}.md"))
+                        if why is not None:
                             problems.append(f"{page.path.name}: {figure} (quoted from {quote[3]}, "
-                                            "which does not print it)")
+                                            f"which does not print it{why})")
             for figure in FIGURE.findall(QUOTE.sub("", prose)):
-                if not _printed(figure, numbers, printed):
-                    problems.append(f"{page.path.name}: {figure} in \"{line.strip()[:80]}\"")
+                why = unsaid(figure, numbers, printed, page)
+                if why is not None:
+                    problems.append(f"{page.path.name}: {figure} in \"{line.strip()[:80]}\"{why}")
     return problems
 
 

@@ -21,9 +21,9 @@ PAGES = lesson.episodes()
 def test_notebook_prints_what_its_page_shows(page, executed):
     row, notebook = executed(page)
     assert row["error"] is None, row["error"]
-    reason = outputs.seeded_mismatch_reason(page)
-    problems = outputs.differences(page, notebook, seeded=reason is None)
-    assert problems == [], "\n\n".join(problems)
+    mode, why = outputs.seeded_judgement(page, notebook)
+    problems = outputs.differences(page, notebook, seeded=mode)
+    assert problems == [], f"(seeded results judged {mode}: {why})\n" + "\n\n".join(problems)
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if any(c.result for c, _ in p.code())],

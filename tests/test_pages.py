@@ -324,7 +324,7 @@ def test_schedule_fits_a_two_day_workshop():
 
 def test_seeded_outputs_are_checked(tmp_path):
     """{.output .seeded}: stored and checked (no ignore tag); tools/outputs.py knows it is seeded."""
-    text = ('---\ntitle: "x"\n---\n\n```python\nprint(1)\n```\n\n```{.output .seeded}\n1\n```\n\n'
+    text = ('---\ntitle: "x"\n---\n\n```python\nprint(1)\n```\n\n```{.output .seeded tolerance=0}\n1\n```\n\n'
             '```python\nprint(2)\n```\n\n```{.output .varies}\n2\n```\n')
     page = tmp_path / "99-x.md"
     page.write_text(text)
@@ -338,16 +338,20 @@ def test_seeded_outputs_are_checked(tmp_path):
 def test_result_blocks_carry_their_bounds(tmp_path):
     """``{.output .varies .result at-least=0.2 ...}``: bounds in the page format, beside the output."""
     text = ('---\ntitle: "x"\n---\n\n```python\nprint("a: 1")\n```\n\n'
-            '```{.output .seeded .result at-most="2; b"}\na: 1\n```\n\n'
+            '```{.output .seeded .result tolerance=5% at-most="2; b"}\na: 1\n```\n\n'
             '```python\nprint("b: 3")\n```\n\n```{.output .varies .result standin-at-least=0.6}\nb: …\n```\n')
     (first, _), (second, _) = lesson.parse(tmp_path / "x.md", text).code()
     assert first.result and first.output_seeded and first.bounds == {"at-most": "2; b"}
+    assert first.tolerance == "5%" and second.tolerance is None
     assert second.result and not second.checked and second.bounds == {"standin-at-least": "0.6"}
     for wrong, said in [("{.output at-least=1}", "bounds belong on a result block"),
                         ("{.output .result at_least=1}", "at_least"),
-                        ("{.output .varies .seeded}", "not both")]:
+                        ("{.output .varies .seeded}", "not both"),
+                        ("{.output .seeded .result}", "says how far its numbers may move"),
+                        ("{.output .result tolerance=0.1}", "only a seeded block"),
+                        ("{.output .seeded tolerance=some}", "a number, or a percentage")]:
         with pytest.raises(lesson.PageError, match=said):
-            lesson.parse(tmp_path / "x.md", text.replace("{.output .seeded .result at-most=\"2; b\"}", wrong))
+            lesson.parse(tmp_path / "x.md", text.replace("{.output .seeded .result tolerance=5% at-most=\"2; b\"}", wrong))
 
 
 def test_no_page_code_judges_its_own_results():
@@ -356,3 +360,43 @@ def test_no_page_code_judges_its_own_results():
         for code, _ in page.code():
             for word in ("at_least", "at_most", "assert ", "STANDIN", "standin"):
                 assert word not in code.source, f"{page.name}:{code.line}: {word}"
+
+
+# -- Seeded results: recorded once, judged everywhere --------------------------------
+
+def test_every_seeded_page_names_the_environment_that_recorded_it():
+    """episodes/recorded-on.yaml: the page's backend and the lesson's pins (refresh after a bump)."""
+    from tools import outputs
+
+    recorded = outputs.recorded()
+    for page in lesson.episodes():
+        if any(code.output_seeded for code, _ in page.code()):
+            record = recorded.get(page.name)
+            assert record, f"{page.name}: not in {outputs.RECORDED.name}; run tools.refresh_outputs"
+            assert record["backend"] == page.backend, page.name
+            assert record["versions"] == outputs.pinned(page.backend), \
+                f"{page.name}: recorded with {record['versions']}; the pins moved: refresh its outputs"
+            assert record["device"] and record["processor"] not in (None, "unknown"), page.name
+
+
+@pytest.mark.parametrize("page", lesson.episodes(), ids=lambda p: p.name)
+def test_every_bound_holds_for_every_value_the_tolerance_accepts(page):
+    """A claim resting on a bound holds on every processor the tests accept, not only on the recording one."""
+    from tools import outputs
+
+    assert outputs.bounds_within_tolerance(page) == []
+
+
+def test_a_tolerance_wider_than_a_claim_allows_is_caught(tmp_path):
+    from tools import outputs
+
+    page = next(p for p in lesson.episodes() if p.name == "03-monitor-the-model")
+    text = page.path.read_text(encoding="utf-8")
+    for now, wider, said in [
+            ('tolerance=0.015 at-most="3.40;', 'tolerance=0.05 at-most="3.40;',
+             "Basel-only 9-year test RMSE may print 3.431 within its tolerance, above its bound at-most=3.40"),
+            ("tolerance=0.2 at-least=2.5 at-most=3}", "tolerance=0.3 at-least=2.5 at-most=3}",
+             "its train RMSE may print 3.04 within its tolerance, above its bound at-most=3")]:
+        assert now in text
+        problems = outputs.bounds_within_tolerance(lesson.parse(page.path, text.replace(now, wider)))
+        assert any(said in p for p in problems), problems

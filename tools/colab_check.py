@@ -114,9 +114,7 @@ def run_notebook(path: Path, out: Path) -> tuple[list[str], list[str]]:
         return [row["error"]], []
     page = lesson.parse(layout.page(path))
     executed = nbformat.read(layout.executed(page.name, out), as_version=4)
-    reason = outputs.seeded_mismatch_reason(page)
-    problems = [p.splitlines()[0] for p in outputs.differences(page, executed, seeded=reason is None)]
-    problems += outputs.bound_failures(page, executed, standin=outputs.standin_in_use())
+    problems = [p.splitlines()[0] for p in outputs.judge(page, executed)]
     differ = [f"`{_one_line(printed)}` (page: `{_one_line(code.output)}`)"
               for code, printed in outputs.seeded_differences(page, executed)]
     return problems, differ

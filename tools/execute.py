@@ -9,7 +9,11 @@ kernel's environment only, so the page's ``dlh.use_backend(...)`` gives way to
 it and says so. The kernel's stderr goes to ``OUT/logs/NAME.log``. A notebook
 that ran to the end is written to ``OUT/notebooks/`` (the website reads
 ``build/notebooks/``); one that failed goes to ``OUT/logs/NAME.ipynb`` instead,
-so that no failed or old run stands where the site looks.
+so that no failed or old run stands where the site looks. Each executed
+notebook says how it ran in its metadata (``lesson_run``: the backend when not
+the page's, the kernel's variables that change what the backend compiles for,
+and whether the stand-in images were in use), for the judge (tools/outputs.py)
+and tools/refresh_outputs.py.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from tools import layout
+from tools import layout, outputs, standin
 
 OUT = layout.BUILD
 
@@ -57,6 +61,8 @@ def run(notebook: Path, out: Path = OUT, backend: str | None = None,
             error = failure_summary(type(exc).__name__, str(exc), log)
             kernel_stderr.write(f"\n{exc}\n")
         seconds = time.perf_counter() - start
+    nb.metadata[outputs.RUN_KEY] = {"backend": backend, "variables": outputs.kernel_variables(kernel_env),
+                                    "standin": standin.in_use(kernel_env.get("DLHELPERS_DATA") or None)}
     target = out / "notebooks" / notebook.name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)

@@ -15,9 +15,15 @@ Code blocks
     ```` ```{.python .no-test} ````     a code cell the tests and the benchmark skip;
     ```` ```output ````                 right after a python block: its checked output;
     ```` ```{.output .varies} ````      right after a python block: shown, not checked;
-    ```` ```{.output .seeded} ````      right after a python block: a seeded result, the
-                                        same on every run on the page's backend with the
-                                        lesson's pins, and checked there only.
+    ```` ```{.output .seeded tolerance=0.1} ````
+                                        right after a python block: what a seeded model
+                                        trains to. Compared exactly where the run's
+                                        environment is the one that recorded the page
+                                        (episodes/recorded-on.yaml), each number within
+                                        ``tolerance`` (absolute, or ``5%`` relative) on
+                                        another processor or a GPU, and not at all on
+                                        another backend or other versions
+                                        (tools/outputs.py).
     ```` ```{.output .varies .result at-least=0.2} ````
                                         ``.result``: a headline result, lines of
                                         ``name: number`` that the page's code prints; the
@@ -87,6 +93,8 @@ CODE_FENCES = {"python": "python", "{.python .no-test}": "no-test"}
 OUTPUT_CLASSES = {"varies", "seeded", "result"}
 #: An output block's attributes: the bounds of a ``.result`` block.
 BOUNDS = ("at-least", "at-most", "standin-at-least", "standin-at-most")
+#: A seeded block's attribute: how far each of its numbers may move on another processor.
+TOLERANCE = "tolerance"
 #: Terminal colour codes in outputs (Keras's rich summary): removed wherever text is compared or shown.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -134,8 +142,10 @@ class Code:
     attrs: dict = field(default_factory=dict)
     output: str | None = None
     output_varies: bool = False
-    #: Checked, but only on the page's backend with the lesson's pins (``{.output .seeded}``).
+    #: What a seeded model trains to (``{.output .seeded tolerance=...}``): see tools/outputs.py.
     output_seeded: bool = False
+    #: A seeded block's ``tolerance`` as written (``0.1`` or ``5%``); None elsewhere.
+    tolerance: str | None = None
     #: A headline result (``.result``): its ``name: number`` lines, and their bounds by attribute.
     result: bool = False
     bounds: dict = field(default_factory=dict)
@@ -238,12 +248,17 @@ def _output_fence(info: str, where: str) -> tuple[set, dict] | None:
         return None
     classes = {w[1:] for w in words if w.startswith(".") and w != ".output"}
     attrs = dict(w.partition("=")[::2] for w in words if not w.startswith("."))
-    unknown = sorted(classes - OUTPUT_CLASSES) + sorted(set(attrs) - set(BOUNDS))
+    unknown = sorted(classes - OUTPUT_CLASSES) + sorted(set(attrs) - {*BOUNDS, TOLERANCE})
     if unknown or {"varies", "seeded"} <= classes:
         raise PageError(f"{where}: output block {info}: {', '.join(unknown) or 'varies or seeded, not both'} "
-                        f"(known: .{', .'.join(sorted(OUTPUT_CLASSES))}; {', '.join(BOUNDS)})")
-    if attrs and "result" not in classes:
+                        f"(known: .{', .'.join(sorted(OUTPUT_CLASSES))}; {', '.join(BOUNDS)}, {TOLERANCE})")
+    if set(attrs) & set(BOUNDS) and "result" not in classes:
         raise PageError(f"{where}: bounds belong on a result block: {{.output .result ...}}")
+    if ("seeded" in classes) != (TOLERANCE in attrs):
+        raise PageError(f"{where}: a seeded block, and only a seeded block, says how far its numbers may "
+                        f"move on another processor: {{.output .seeded {TOLERANCE}=0.1}} (or 5%)")
+    if TOLERANCE in attrs and not re.fullmatch(r"\d+(\.\d+)?%?", attrs[TOLERANCE]):
+        raise PageError(f"{where}: {TOLERANCE}={attrs[TOLERANCE]!r}: a number, or a percentage such as 5%")
     return classes, attrs
 
 
@@ -316,6 +331,7 @@ def parse(path: Path, text: str | None = None) -> Page:
                 previous.output_varies = "varies" in classes
                 previous.output_seeded = "seeded" in classes
                 previous.result = "result" in classes
+                previous.tolerance = bounds.pop(TOLERANCE, None)
                 previous.bounds = bounds
                 previous.output_span = (first + i, first + j)
             else:
