@@ -126,8 +126,8 @@ def neuron():
     return fig
 
 
-def network_xor():
-    """Episode 1: the network with one hidden layer of the optional XOR challenge."""
+def network_two_relu():
+    """Episode 1: the network with two hidden ReLU neurons of the optional logic-gate challenge."""
     fig, ax = _canvas(7, 3.8, (0, 11), (-0.6, 5.4))
     inputs, hidden, output = [(1.5, 3.8), (1.5, 1.2)], [(5.5, 3.8), (5.5, 1.2)], (9.2, 2.5)
     weights = {(0, 0): "1", (0, 1): "−1", (1, 0): "−1", (1, 1): "1"}
@@ -340,7 +340,7 @@ def siamese():
 FIGURES = {
     "ai-ml-dl": ai_ml_dl,
     "neuron": neuron,
-    "network-xor": network_xor,
+    "network-two-relu": network_two_relu,
     "deep-network": deep_network,
     "gradient-descent": gradient_descent,
     "convolution": convolution,
