@@ -314,7 +314,6 @@ def transfer_learning():
     _box(ax, 12.8, 1.8, 2.3, 1.6, "features", edge=GREY)
     _box(ax, 15.8, 1.3, 2.0, 2.6, "new\nhead", edge=ORANGE, fill=LIGHT["orange"], size=12,
          fontweight="bold")
-    ax.text(16.8, 4.75, "trained", ha="center", fontsize=11, fontweight="bold", color=ORANGE)
     ax.text(16.8, 0.25, "10 classes", ha="center", fontsize=10)
     for a, b in ((2.4, 3.2), (5.5, 6.3), (11.9, 12.8), (15.1, 15.8)):
         _arrow(ax, (a, 2.6), (b, 2.6), shrink=1)
