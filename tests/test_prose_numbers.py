@@ -143,7 +143,8 @@ RESTORED_WORDS = [
     ("05-transfer-learning", "Total versus trainable parameters", lambda text: text.replace(
         "base_model.trainable = False\n",
         "base_model.trainable = False  # freeze: keep the ImageNet weights as they are\n").replace(
-        "1. Which layers hold the 67,120 trainable parameters? Do the frozen\n   layers include any batch normalisation?",
+        "1. Which layers hold the 67,120 trainable parameters? The base has batch\n"
+        "   normalisation layers too: do their weights change while we train?",
         "1. Why are so few of the parameters trainable?").replace(
         text[text.index("1. All of them are in the head"):text.index("2. 7,093,360 parameters")],
         "1. The base is frozen; only the head and the scale and shift of its batch\n"

@@ -126,8 +126,8 @@ def neuron():
     return fig
 
 
-def network_xor():
-    """Episode 1: the network with one hidden layer of the optional XOR challenge."""
+def network_two_relu():
+    """Episode 1: the network with two hidden ReLU neurons of the optional logic-gate challenge."""
     fig, ax = _canvas(7, 3.8, (0, 11), (-0.6, 5.4))
     inputs, hidden, output = [(1.5, 3.8), (1.5, 1.2)], [(5.5, 3.8), (5.5, 1.2)], (9.2, 2.5)
     weights = {(0, 0): "1", (0, 1): "−1", (1, 0): "−1", (1, 1): "1"}
@@ -314,7 +314,6 @@ def transfer_learning():
     _box(ax, 12.8, 1.8, 2.3, 1.6, "features", edge=GREY)
     _box(ax, 15.8, 1.3, 2.0, 2.6, "new\nhead", edge=ORANGE, fill=LIGHT["orange"], size=12,
          fontweight="bold")
-    ax.text(16.8, 4.75, "trained", ha="center", fontsize=11, fontweight="bold", color=ORANGE)
     ax.text(16.8, 0.25, "10 classes", ha="center", fontsize=10)
     for a, b in ((2.4, 3.2), (5.5, 6.3), (11.9, 12.8), (15.1, 15.8)):
         _arrow(ax, (a, 2.6), (b, 2.6), shrink=1)
@@ -340,7 +339,7 @@ def siamese():
 FIGURES = {
     "ai-ml-dl": ai_ml_dl,
     "neuron": neuron,
-    "network-xor": network_xor,
+    "network-two-relu": network_two_relu,
     "deep-network": deep_network,
     "gradient-descent": gradient_descent,
     "convolution": convolution,
