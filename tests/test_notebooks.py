@@ -32,7 +32,8 @@ def test_results_keep_their_bounds(page, executed):
     row, notebook = executed(page)
     assert row["error"] is None, row["error"]
     assert outputs.results(page, notebook), "no result printed"
-    problems = outputs.bound_failures(page, notebook, standin=outputs.standin_in_use())
+    seeded = outputs.seeded_judgement(page, notebook)[0] is not None
+    problems = outputs.bound_failures(page, notebook, standin=outputs.standin_in_use(), seeded=seeded)
     assert problems == [], "\n".join(problems)
 
 
