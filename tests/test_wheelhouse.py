@@ -7,6 +7,7 @@ the test writes itself, through the same mirror, with pip's own hash checking.
 
 import base64
 import hashlib
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -14,9 +15,10 @@ import zipfile
 
 import pytest
 
-from dlhelpers import mirror, wheelhouse
+from dlhelpers import cli, mirror, wheelhouse
 from tools import project, room_install
 from tools.check_site import in_background
+from tools.layout import ROOT
 
 LOCK = wheelhouse.read_lock(project.LOCKS["lesson"].read_text())
 
@@ -57,14 +59,14 @@ def test_pip_gets_each_selected_package_once_with_its_hashes(monkeypatch, tmp_pa
                       open(requirements).read().splitlines()))
 
     monkeypatch.setattr(wheelhouse.subprocess, "run", pip)
-    assert wheelhouse.make(tmp_path, project.LOCKS["lesson"], ["windows"], ["3.11"], tmp_path) == 0
+    assert wheelhouse.make(tmp_path, project.LOCKS["lesson"], ["windows"], ["3.11"], ROOT) == 0
     (early, tags, first), (late, _, last), helpers = asked
     assert (early, late, tags) == ("3.11.0", "3.11.99", ["win_amd64"])
     for lines, patch in ((first, 0), (last, 99)):
         chosen = wheelhouse.selected(LOCK, "windows", "3.11", patch)
         assert lines == [entry.line() for entry in chosen]
         assert all(";" not in line and "--hash=sha256:" in line for line in lines)
-    assert helpers == ("wheel", str(tmp_path))
+    assert helpers == ("wheel", str(ROOT))
     assert "windows, Python 3.11:" in capsys.readouterr().out
 
 
@@ -160,3 +162,58 @@ def test_a_wheelhouse_needs_a_lock_with_hashes(tmp_path, capsys):
     assert "not a lock with hashes" in capsys.readouterr().err
     assert wheelhouse.make(tmp_path / "w", tmp_path / "nowhere.txt", ["linux"], ["3.13"], tmp_path) == 2
     assert "cannot read the lock" in capsys.readouterr().err
+
+
+def pip_recorder(monkeypatch, fail_wheel=False):
+    """subprocess.run for the wheelhouse: records pip's commands; the wheel build fails if asked."""
+    asked = []
+
+    def pip(command, check):
+        asked.append(command)
+        if fail_wheel and command[3] == "wheel":
+            raise subprocess.CalledProcessError(1, command)
+    monkeypatch.setattr(wheelhouse.subprocess, "run", pip)
+    return asked
+
+
+def copy_of_the_lesson(folder):
+    folder.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", folder)
+    shutil.copy(project.LOCKS["lesson"], folder / "requirements.txt")
+    return folder
+
+
+def test_a_lock_given_as_a_bare_relative_path_builds_that_folder(monkeypatch, tmp_path):
+    """`--lock projx/requirements.txt` from the lesson's parent folder: pip gets the folder's absolute
+    path, never the bare name `projx`, which it reads as a package on the index and builds from there."""
+    lesson = copy_of_the_lesson(tmp_path / "projx")
+    asked = pip_recorder(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+                     "--lock", "projx/requirements.txt"]) == 0
+    assert asked[-1][3] == "wheel" and asked[-1][-1] == str(lesson)
+
+
+def test_a_lock_outside_the_lesson_builds_nothing_and_says_so(monkeypatch, tmp_path, capsys):
+    lockdir = tmp_path / "lockdir"
+    lockdir.mkdir()
+    shutil.copy(project.LOCKS["lesson"], lockdir / "requirements.txt")  # no pyproject.toml beside it
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "pyproject.toml").write_text('[project]\nname = "lockdir"\n')
+    shutil.copy(project.LOCKS["lesson"], tmp_path / "other" / "requirements.txt")
+    asked = pip_recorder(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    for folder in ("lockdir", "other"):
+        assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+                         "--lock", f"{folder}/requirements.txt"]) == 2
+        assert f"{tmp_path / folder} is not the lesson's folder" in capsys.readouterr().err
+    assert asked == []
+
+
+def test_a_failed_build_of_the_helpers_is_a_message_not_a_traceback(monkeypatch, tmp_path, capsys):
+    copy_of_the_lesson(tmp_path / "projx")
+    pip_recorder(monkeypatch, fail_wheel=True)  # offline: pip cannot fetch setuptools
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+                     "--lock", "projx/requirements.txt"]) == 1
+    assert "could not build the helpers' wheel" in capsys.readouterr().err
