@@ -137,6 +137,21 @@ def test_weights_kept_outside_the_file_are_refused(lesson_cache, tmp_path, how):
         validate.check_file(path, "h5:mobilenet_v2")
 
 
+def test_weights_wider_than_64_bits_are_named_for_what_they_are(lesson_cache):
+    import h5py
+
+    path = lesson_cache / MOBILENET
+    with h5py.File(path, "a") as file:
+        layer, name = _first_weight(file)
+        data = file[layer][name][()]
+        del file[layer][name]
+        file[layer].create_dataset(name, data=data.astype(np.longdouble))
+    with pytest.raises(validate.ContentError) as refused:
+        validate.check_file(path, "h5:mobilenet_v2")
+    assert "are float128, wider than the 64-bit floating point Keras loads" in str(refused.value)
+    assert "not floating point" not in str(refused.value)
+
+
 # 3. .npy size arithmetic
 @pytest.mark.parametrize("rows", [2**52, 2**70])
 def test_npy_header_announcing_a_huge_array_is_refused(tmp_path, rows):
@@ -480,6 +495,20 @@ def test_optional_file_missing_on_the_mirror_does_not_fail_download(lesson_cache
         assert cli.main(["download"]) == 0
     out = capsys.readouterr().out
     assert "densenet121 (optional, only for an optional exercise; skipped)" in out
+
+
+def test_an_optional_file_the_mirror_lacks_asks_for_no_fix(lesson_cache, capsys, monkeypatch):
+    """A full `download` from a mirror without DenseNet: no cause and no "tell the instructor" for it."""
+    with in_background(mirror.make_server("127.0.0.1", 0)) as address:
+        monkeypatch.setenv("DLHELPERS_DATA", str(lesson_cache.parent / "learner"))
+        monkeypatch.setenv("DLHELPERS_MIRROR", address)
+        for part in ("train_images", "train_labels", "test_images", "test_labels"):
+            monkeypatch.delitem(dcache.REGISTRY, f"dollar_street_{part}")
+        assert cli.main(["download"]) == 0
+    out = capsys.readouterr()
+    assert "densenet121 (optional, only for an optional exercise; skipped)" in out.out
+    assert "(the mirror does not have this file (it answered 404))" in out.out
+    assert "Cause:" not in out.err and "Fix:" not in out.err
 
 
 # 10. Clear messages instead of tracebacks

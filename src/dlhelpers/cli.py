@@ -38,12 +38,14 @@ def download(names: list[str]) -> int:
             if error.cause is None:  # not a download: a bad cached file, a setting
                 line = str(error).splitlines()[0]
             else:
-                if error.cause not in causes:
-                    causes.append(error.cause)
                 line = f"not downloaded: {error.url} -> {error.target}"
-            if optional:  # an optional exercise's file: say so, and do not fail
-                print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {line}", flush=True)
+            if optional:  # an optional exercise's file: say so, and neither fail nor ask for a fix
+                because = f" ({error.cause})" if error.cause else ""
+                print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {line}{because}",
+                      flush=True)
                 continue
+            if error.cause is not None and error.cause not in causes:
+                causes.append(error.cause)
             failed += 1
             print(f"{state:<10} {name}: {line}", file=sys.stderr)
         else:
