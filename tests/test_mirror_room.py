@@ -358,17 +358,48 @@ def test_a_room_of_slow_learners_finishes_while_an_attacker_holds_sockets(lesson
     assert refusals and cut and attacker["refused"] > 0
 
 
+def receiving_slowly(port: int, source: str = "127.0.0.1") -> socket.socket:
+    """A connection that asks for the weights and does not read them: a transfer held open."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.bind((source, 0))
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(f"GET /{MOBILENET} HTTP/1.0\r\n\r\n".encode())
+    return sock
+
+
 def test_connections_over_the_limit_get_a_quick_503(lesson_cache):
+    """Every connection busy sending a file: a newcomer is told at once."""
     server = mirror.make_server("127.0.0.1", 0, max_connections=2)
     with in_background(server) as address:
         port = int(address.rsplit(":", 1)[1])
-        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+        busy_sending = [receiving_slowly(port) for _ in range(2)]
         time.sleep(0.5)
         with pytest.raises(urllib.error.HTTPError) as busy:
             get(f"{address}/{WEATHER}", timeout=10)
         assert busy.value.code == 503
-        for sock in idle:
+        for sock in busy_sending:
             sock.close()
+
+
+def test_slow_requests_from_many_addresses_cannot_fill_the_mirror(lesson_cache, capsys):
+    """Incomplete requests holding every connection (slowloris from many addresses): a learner
+    is served at once, in the room of the oldest of them."""
+    server = mirror.make_server("127.0.0.1", 0, max_connections=6)
+    with in_background(server) as address:
+        port = int(address.rsplit(":", 1)[1])
+        held = []
+        for k in range(6):
+            held.append(socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{20 + k}", 0)))
+            held[-1].sendall(b"GET /")
+        time.sleep(0.5)
+        started = time.perf_counter()
+        body = fetch_from("127.0.0.3", address, WEATHER, timeout=10)
+        seconds = time.perf_counter() - started
+        for sock in held:
+            sock.close()
+    assert len(body) == (lesson_cache / WEATHER).stat().st_size and seconds < 2
+    assert "127.0.0.20 closed: its request was still incomplete when the mirror was full" in capsys.readouterr().out
 
 
 def test_connection_limit_follows_the_open_file_limit(monkeypatch):

@@ -7,11 +7,13 @@ the test writes itself, through the same mirror, with pip's own hash checking.
 
 import base64
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import urllib.request
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -70,12 +72,19 @@ def test_pip_gets_each_selected_package_once_with_its_hashes(monkeypatch, tmp_pa
     assert "windows, Python 3.11:" in capsys.readouterr().out
 
 
-def write_wheel(folder, version="1.0", body="ANSWER = 42\n"):
+def lock_of(path, *wheels):
+    """A lock (as uv writes one) naming each wheel's package and version with its hash."""
+    path.write_text("".join(f"{w.name.split('-')[0]}=={w.name.split('-')[1]} \\\n"
+                            f"    --hash=sha256:{hashlib.sha256(w.read_bytes()).hexdigest()}\n" for w in wheels))
+    return path
+
+
+def write_wheel(folder, version="1.0", body="ANSWER = 42\n", package="lessontoy"):
     """A tiny pure-Python wheel, as any build backend writes one; returns its path."""
-    name = f"lessontoy-{version}"
+    name = f"{package}-{version}"
     files = {
-        "lessontoy/__init__.py": body,
-        f"{name}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: lessontoy\nVersion: {version}\n",
+        f"{package}/__init__.py": body,
+        f"{name}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n",
         f"{name}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = [f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()},"
@@ -88,10 +97,10 @@ def write_wheel(folder, version="1.0", body="ANSWER = 42\n"):
     return path
 
 
-def pip_install(base, lock, target):
+def pip_install(base, lock, target, links=None):
     """pip from the mirror alone: no index, no configuration of this machine's, hashes required."""
     return subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--disable-pip-version-check",
-                           "--find-links", f"{base}/{mirror.WHEELS}", "--target", str(target),
+                           "--find-links", links or f"{base}/{mirror.WHEELS}", "--target", str(target),
                            "-r", str(lock)], capture_output=True, text=True, env=room_install.pip_env())
 
 
@@ -217,3 +226,85 @@ def test_a_failed_build_of_the_helpers_is_a_message_not_a_traceback(monkeypatch,
     assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
                      "--lock", "projx/requirements.txt"]) == 1
     assert "could not build the helpers' wheel" in capsys.readouterr().err
+
+
+def test_pip_finds_the_wheels_at_the_address_without_its_final_slash(cache, tmp_path):
+    house = tmp_path / "wheels"
+    house.mkdir()
+    lock = lock_of(tmp_path / "requirements.txt", write_wheel(house))
+    with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
+        installed = pip_install(base, lock, tmp_path / "target", links=f"{base}/wheels")
+    assert installed.returncode == 0, installed.stderr
+
+
+def test_a_wheel_with_a_local_version_is_served_as_pip_asks_for_it(cache, tmp_path):
+    """pip asks for lessontoy-1.0+room-….whl as lessontoy-1.0%2Broom-….whl."""
+    house = tmp_path / "wheels"
+    house.mkdir()
+    lock = lock_of(tmp_path / "requirements.txt", write_wheel(house, version="1.0+room"))
+    with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
+        installed = pip_install(base, lock, tmp_path / "target")
+    assert installed.returncode == 0, installed.stderr
+
+
+def damaged_wheelhouse(tmp_path, monkeypatch):
+    """A wheelhouse with one good wheel and each kind of file the mirror must leave out."""
+    house = tmp_path / "wheels"
+    house.mkdir()
+    good = write_wheel(house, version="1.0")
+    cut = write_wheel(house, version="2.0")
+    unlisted = write_wheel(house, version="3.0", package="othertoy")
+    lock = lock_of(tmp_path / "requirements.txt", good, cut)
+    cut.write_bytes(cut.read_bytes()[:-200])  # cut short after the lock was written
+    unlisted.write_bytes(unlisted.read_bytes()[:-200])  # not in the lock: its zip is read
+    (house / "lessontoy-4.0-py3-none-any.whl").symlink_to(write_wheel(tmp_path, version="4.0"))
+    (house / "lessontoy-5.0-py3-none-any.whl").mkdir()
+    private = write_wheel(house, version="6.0")
+    private.chmod(0o600)
+    real_open = os.open
+
+    def as_another_user(path, *args, **kwargs):  # root reads every file: refuse as for another user
+        if Path(path).name == private.name:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(mirror.os, "open", as_another_user)
+    return house, lock, good
+
+
+LEFT_OUT = {
+    "2.0": "its sha256 is none of the lock's for lessontoy 2.0",
+    "3.0": "it is not a readable wheel",  # othertoy
+    "4.0": "it is a symbolic link",
+    "5.0": "it is a folder, not a wheel",
+    "6.0": "you cannot read it (its permissions are 0o600",
+}
+
+
+def test_the_mirror_checks_each_wheel_and_names_each_one_it_leaves_out(cache, tmp_path, capsys, monkeypatch):
+    house, lock, good = damaged_wheelhouse(tmp_path, monkeypatch)
+    monkeypatch.setattr(mirror.MirrorServer, "serve_forever", lambda self: None)
+    assert mirror.serve("127.0.0.1", 0, wheelhouse=house, lock=lock) == 0
+    out = capsys.readouterr().out
+    assert "And 1 wheels from" in out
+    for version, why in LEFT_OUT.items():
+        assert f"-{version}-py3-none-any.whl: {why}" in out and "Not served: wheels/" in out, out
+    assert list(mirror.wheels(house, lock)) == [mirror.WHEELS + good.name]
+
+
+def test_a_wheelhouse_of_wheels_left_out_says_why_each_is(cache, tmp_path, capsys, monkeypatch):
+    house, lock, good = damaged_wheelhouse(tmp_path, monkeypatch)
+    good.unlink()
+    assert mirror.serve("127.0.0.1", 0, wheelhouse=house, lock=lock) == 2
+    err = capsys.readouterr().err
+    assert "holds no wheel that can be served" in err and "Traceback" not in err
+    for version, why in LEFT_OUT.items():
+        assert f"-{version}-py3-none-any.whl: {why}" in err, err
+
+
+def test_a_wheel_of_another_version_than_the_lock_is_left_out(cache, tmp_path):
+    house = tmp_path / "wheels"
+    house.mkdir()
+    lock = lock_of(tmp_path / "requirements.txt", write_wheel(tmp_path, version="1.0"))
+    stale = write_wheel(house, version="0.9")
+    assert mirror.check_wheel(stale, mirror.locked_hashes(lock)) == (
+        "the lock installs lessontoy 1.0, not 0.9: a wheel of another lock")

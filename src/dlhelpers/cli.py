@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
                             "network; 0.0.0.0 for every interface)")
     serve.add_argument("--wheels", metavar="DIR", type=Path, default=None,
                        help="also serve this wheelhouse, for pip (`python -m dlhelpers wheelhouse` fills it)")
+    serve.add_argument("--lock", type=Path, default=None,
+                       help="the lock to check the wheels against (default: requirements.txt, in the "
+                            "lesson's folder)")
     house = commands.add_parser(
         "wheelhouse", help="download the wheels of the lock for the room's platforms (for `serve --wheels`)")
     house.add_argument("folder", type=Path, help="where to put the wheels (created if need be)")
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .mirror import serve as run_server
 
-            return run_server(args.host, args.port, args.wheels)
+            return run_server(args.host, args.port, args.wheels, args.lock)
         unknown = [n for n in args.names if n not in cache.REGISTRY]
         if unknown:
             parser.error(f"unknown file(s) {', '.join(unknown)}; known: {', '.join(cache.REGISTRY)}")
