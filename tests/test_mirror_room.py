@@ -742,9 +742,11 @@ def test_a_cut_off_transfer_starts_again_and_then_says_so(lesson_cache, tmp_path
     assert failed == 1 and "Cause: the response was cut off (5 of 999 bytes, 5 times)" in out.err
 
 
-def ranged(data: bytes, asked: list, sent: list, cut_first_at: int | None = None, rate: float | None = None):
+def ranged(data: bytes, asked: list, sent: list, cut_first_at: int | None = None, rate: float | None = None,
+           cut_every: bool = False):
     """A handler serving ``data`` with ranges as the mirror does, recording each Range asked and the
-    bytes sent; its first answer is cut after ``cut_first_at`` bytes, each paced at ``rate`` bytes/s."""
+    bytes sent; its first answer (every one, if ``cut_every``) stops at byte ``cut_first_at``, each
+    paced at ``rate`` bytes/s."""
     def respond(handler):
         asked.append(handler.headers.get("Range"))
         start, end = mirror.byte_range(asked[-1], handler.headers.get("If-Range"), len(data), '"v1"')
@@ -754,7 +756,7 @@ def ranged(data: bytes, asked: list, sent: list, cut_first_at: int | None = None
         if (start, end) != (0, len(data)):
             handler.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
         handler.end_headers()
-        stop = min(end, cut_first_at) if cut_first_at is not None and len(asked) == 1 else end
+        stop = min(end, cut_first_at) if cut_first_at is not None and (cut_every or len(asked) == 1) else end
         began = time.perf_counter()
         for at in range(start, stop, 16 * 1024):
             piece = data[at:min(at + 16 * 1024, stop)]
@@ -773,6 +775,49 @@ def test_a_cut_download_fetches_only_what_is_missing(lesson_cache, tmp_path, mon
     assert failed == 0, out.err
     assert asked == [None, "bytes=600000-"] and sum(sent) == len(data)
     assert (tmp_path / "learner" / WEATHER).read_bytes() == data  # verified whole: its sha256
+
+
+def test_a_failed_download_keeps_what_arrived_and_the_next_try_goes_on(lesson_cache, tmp_path, monkeypatch,
+                                                                       capsys):
+    """A mirror that stops sending at 600,000 bytes (it went down): what arrived is kept, and the next
+    `download` asks only for the rest, and verifies the file whole."""
+    monkeypatch.setenv("DLHELPERS_DATA", str(tmp_path / "learner"))
+    data, asked, sent = (lesson_cache / WEATHER).read_bytes(), [], []
+    with answering(ranged(data, asked, sent, cut_first_at=600_000, cut_every=True)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 1 and "(600,000 bytes kept: the next try goes on from there)" in out.err
+    kept = tmp_path / "learner" / (WEATHER + dcache.KEPT_SUFFIX)
+    assert kept.read_bytes() == data[:600_000]
+    asked.clear(), sent.clear()
+    with answering(ranged(data, asked, sent)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0, out.err
+    assert asked == ["bytes=600000-"] and sum(sent) == len(data) - 600_000
+    assert (tmp_path / "learner" / WEATHER).read_bytes() == data and not kept.exists()
+
+
+def test_kept_bytes_of_another_user_or_behind_a_link_are_not_taken(lesson_cache, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLHELPERS_DATA", str(tmp_path / "learner"))
+    data, asked, sent = (lesson_cache / WEATHER).read_bytes(), [], []
+    kept = tmp_path / "learner" / (WEATHER + dcache.KEPT_SUFFIX)
+    kept.parent.mkdir(parents=True)
+    planted = tmp_path / "planted"
+    planted.write_bytes(b"x" * 600_000)
+    kept.symlink_to(planted)
+    with answering(ranged(data, asked, sent)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0 and asked == [None], out.err
+    (tmp_path / "learner" / WEATHER).unlink()
+    kept.unlink()
+    kept.write_bytes(b"x" * 600_000)
+    if os.geteuid() == 0:
+        os.chown(kept, 65534, 65534)  # another user's
+    else:
+        monkeypatch.setattr(os, "getuid", lambda: -1)  # so that the file is not this user's
+    asked.clear()
+    with answering(ranged(data, asked, sent)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0 and asked == [None], out.err
 
 
 def test_a_slow_download_that_keeps_moving_outlives_the_deadline(lesson_cache, tmp_path, monkeypatch, capsys):

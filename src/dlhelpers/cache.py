@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ CACHE_ENV = "DLHELPERS_DATA"
 MIRROR_ENV = "DLHELPERS_MIRROR"
 #: Suffix of a download in progress; what a killed download leaves behind.
 PARTIAL_SUFFIX = ".part"
+#: Suffix of what a failed download received, kept so that the next try goes on from there.
+KEPT_SUFFIX = ".incomplete"
 
 
 class DataError(Exception):
@@ -46,6 +50,7 @@ class DataError(Exception):
     cause: str | None = None
     url: str | None = None
     target: Path | None = None
+    kept: int = 0  # bytes kept for the next try
 
     def failed_download(self, cause: str, url: str, target: Path) -> "DataError":
         self.cause, self.url, self.target = cause, url, target
@@ -484,8 +489,8 @@ def source_url(entry: RemoteFile) -> str:
 class _Capped:
     """A file that refuses to grow past ``limit`` bytes (what a download is written into)."""
 
-    def __init__(self, file, limit: int):
-        self.file, self.limit, self.written = file, limit, 0
+    def __init__(self, file, limit: int, written: int = 0):
+        self.file, self.limit, self.written = file, limit, written
 
     def truncate(self, size: int = 0) -> int:  # a download that starts again
         self.written = size
@@ -534,14 +539,15 @@ def _get(url: str, file, progress: bool) -> None:
     starts again whole); a server that answers with the whole file instead is
     read again from the beginning. RETRIES cuts in a row that bring nothing new
     end the download; so does no data for STALL_SECONDS, or the deadline:
-    DEADLINE_SECONDS, and 1/SLOWEST_RATE s more for each byte received.
+    DEADLINE_SECONDS, and 1/SLOWEST_RATE s more for each byte received. A ``file``
+    that holds bytes already (kept by an earlier try) is resumed the same way.
     """
     import requests
 
-    started = time.monotonic()
+    started, kept = time.monotonic(), file.written
 
     def deadline() -> float:
-        return started + DEADLINE_SECONDS + file.written / SLOWEST_RATE
+        return started + DEADLINE_SECONDS + (file.written - kept) / SLOWEST_RATE
 
     validator, cuts, busy = None, 0, 0
     with requests.Session() as session:
@@ -692,17 +698,19 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
     try:
         try:
             with os.fdopen(fd, "wb", closefd=False) as file:
-                _get(url, _Capped(file, entry.max_bytes), progress)
+                _get(url, _Capped(file, entry.max_bytes, _take_kept(target, file, entry.max_bytes)), progress)
         except _TooLarge as error:
             raise DataCorruptError(
                 f"The download of {name} from {url} was stopped: {error}. "
                 f"Nothing was saved; check the address and run {_fix(name)} again."
             ).failed_download(str(error), url, target) from None
         except Exception as error:  # no network, HTTP error, disk full, ...
-            raise DataMissingError(
+            failed = DataMissingError(
                 f"{entry.path} is not cached and could not be downloaded "
                 f"({type(error).__name__}: {error}).\n{manual}"
-            ).failed_download(failure_cause(error), url, target) from error
+            ).failed_download(failure_cause(error), url, target)
+            failed.kept = _keep(partial, fd, target)
+            raise failed from error
         umask = os.umask(0)
         os.umask(umask)
         if hasattr(os, "fchmod"):  # the file we made, whatever its name points to now
@@ -737,6 +745,36 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
                 break
         raise
     return target
+
+
+def _take_kept(target: Path, file, limit: int) -> int:
+    """Copy into ``file`` what an earlier failed download of ``target`` kept, if it is this user's
+    own regular file (never through a link); return how many bytes that is."""
+    kept = target.with_name(target.name + KEPT_SUFFIX)
+    try:
+        fd = os.open(kept, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return 0
+    with os.fdopen(fd, "rb") as source:
+        found = os.fstat(fd)
+        if (not stat.S_ISREG(found.st_mode) or found.st_size > limit
+                or found.st_uid != getattr(os, "getuid", lambda: found.st_uid)()):
+            return 0
+        shutil.copyfileobj(source, file)
+    kept.unlink(missing_ok=True)
+    return file.tell()
+
+
+def _keep(partial: Path, fd: int, target: Path) -> int:
+    """Keep what a failed download received as NAME.incomplete; return how many bytes (0: nothing kept)."""
+    try:
+        size = os.fstat(fd).st_size
+        if size:
+            os.replace(partial, target.with_name(target.name + KEPT_SUFFIX))
+        return size
+    except OSError:
+        return 0
 
 
 def remove_stray_partials(older_than: float = 60.0) -> list[Path]:

@@ -38,7 +38,8 @@ def download(names: list[str]) -> int:
             if error.cause is None:  # not a download: a bad cached file, a setting
                 line = str(error).splitlines()[0]
             else:
-                line = f"not downloaded: {error.url} -> {error.target}"
+                line = f"not downloaded: {error.url} -> {error.target}" + (
+                    f" ({error.kept:,} bytes kept: the next try goes on from there)" if error.kept else "")
             if optional:  # an optional exercise's file: say so, and neither fail nor ask for a fix
                 because = f" ({error.cause})" if error.cause else ""
                 print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {line}{because}",
