@@ -16,17 +16,21 @@ held in memory but a chunk per connection, so large files stream too.
 
 With ``--wheels DIR`` it also serves a wheelhouse (``python -m dlhelpers
 wheelhouse``) at ``/wheels/``: a page of links that pip's ``--find-links``
-reads, and each wheel, hashed once at start-up through the same guarded
-descriptor and streamed the same way. Whether a wheel is the right one is
-pip's to check, against the lock's hashes, on the learner's machine.
+reads, and each wheel, read once at start-up through the same guarded
+descriptor, checked (against the lock's hashes where the lock names it, else
+as a zip file read whole) and streamed the same way; a wheel left out is named
+with the reason. pip checks the lock's hashes again on the learner's machine.
+Files are served whole or in byte ranges (an interrupted download goes on).
 
 Read-only (GET and HEAD). Time limits follow progress, not size: a request
 must arrive whole within REQUEST_SECONDS, and a connection is closed when
 it makes no progress for IDLE_SECONDS, however slowly the learner's network
 carries the file. The request line and headers are bounded (REQUEST_BYTES);
 the number of connections is bounded in all and per client address
-(PER_CLIENT), so that one machine cannot fill the room. What it logs is
-escaped, one line per request, refusals with who and why.
+(PER_CLIENT), so that one machine cannot fill the room, and when all are
+taken the oldest incomplete request makes room for a newcomer, so that many
+machines sending slow requests cannot either. What it logs is escaped, one
+line per request, refusals with who and why.
 """
 
 from __future__ import annotations
