@@ -788,6 +788,10 @@ def test_a_failed_download_keeps_what_arrived_and_the_next_try_goes_on(lesson_ca
     assert failed == 1 and "(600,000 bytes kept: the next try goes on from there)" in out.err
     kept = tmp_path / "learner" / (WEATHER + dcache.KEPT_SUFFIX)
     assert kept.read_bytes() == data[:600_000]
+    monkeypatch.setattr(dcache.time, "sleep", lambda seconds: None)
+    with answering(lambda handler: send(handler, b"", status=503)) as address:  # busy for good this time
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 1 and kept.read_bytes() == data[:600_000]  # still kept
     asked.clear(), sent.clear()
     with answering(ranged(data, asked, sent)) as address:
         failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)

@@ -576,10 +576,10 @@ def _get(url: str, file, progress: bool) -> None:
                     return  # it was all here already
                 resumed = response.status_code == 206 and have > 0 and \
                     response.headers.get("Content-Range", "").startswith(f"bytes {have}-")
-                if not resumed or response.status_code == 416:
+                if not resumed and (response.ok or response.status_code == 416):  # the whole file comes
                     file.seek(0)
                     file.truncate()
-                    if response.status_code in (206, 416):  # not the range asked for: ask for it all
+                    if have and response.status_code in (206, 416):  # not the range asked for: ask for it all
                         cuts += 1
                         continue
                 response.raise_for_status()
