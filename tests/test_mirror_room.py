@@ -868,6 +868,7 @@ def test_a_server_dripping_bytes_meets_the_deadline(cache, monkeypatch, capsys):
         failed, out = _download_weather(cache, monkeypatch, capsys, address)
     assert failed == 1 and time.perf_counter() - started < 8
     assert "Cause: the download took too long" in out.err
+    assert "connect to the internet" not in out.err and "run `python -m dlhelpers download` again" in out.err
 
 
 @pytest.mark.parametrize("location, said", [

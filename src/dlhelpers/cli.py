@@ -56,7 +56,10 @@ def download(names: list[str]) -> int:
         print(f"Cause: {'; '.join(causes)}.", file=sys.stderr)
         fixes = list(dict.fromkeys(cache.fix_for(cause) for cause in causes))
         network = ("connect to the internet (on a venue's Wi-Fi, open any web page first and accept its "
-                   "sign-in page) and run `python -m dlhelpers download` again")
+                   "sign-in page) and run `python -m dlhelpers download` again") if not cache.mirror_address() else (
+                   "check this computer's connection to the mirror (the same network, a good Wi-Fi signal) "
+                   "and run `python -m dlhelpers download` again (what arrived is kept, and the next try "
+                   "goes on from there)")
         said = "; ".join(network if fix is None else fix for fix in fixes)
         print(f"Fix: {said}; or save each address above by hand as the file named after its arrow "
               f"(the cache folder is {cache.cache_dir()}; {cache.CACHE_ENV} sets another, and "
