@@ -385,6 +385,12 @@ def test_real_loader_reads_files_in_the_real_format(real_images):
     assert "12 training and 4 validation images of 64x64x3" in repr(images)
 
 
+def test_images_and_labels_of_different_lengths_are_named_in_one_sentence(real_images, cache):
+    np.save(cache / "dollar_street_10" / "train_labels.npy", np.zeros(3, dtype=np.int32))
+    with pytest.raises(dlh.DataCorruptError, match=r"^The train images and labels differ in length \(12 against 3\)"):
+        dlh.load_images()
+
+
 def test_real_loader_rejects_labels_out_of_range(real_images, cache):
     np.save(cache / "dollar_street_10" / "train_labels.npy", np.full(12, 11, dtype=np.int32))
     with pytest.raises(dlh.DataCorruptError, match="integer labels in 0-9"):

@@ -7,6 +7,7 @@ import errno
 import hashlib
 import io
 import os
+import re
 import resource
 import shutil
 import signal
@@ -135,6 +136,21 @@ def test_weights_kept_outside_the_file_are_refused(lesson_cache, tmp_path, how):
             file[layer][name] = h5py.SoftLink("/elsewhere")
     with pytest.raises(validate.ContentError, match="stored outside the file|a link to somewhere else"):
         validate.check_file(path, "h5:mobilenet_v2")
+
+
+def test_weights_wider_than_64_bits_are_named_for_what_they_are(lesson_cache):
+    import h5py
+
+    path = lesson_cache / MOBILENET
+    with h5py.File(path, "a") as file:
+        layer, name = _first_weight(file)
+        data = file[layer][name][()]
+        del file[layer][name]
+        file[layer].create_dataset(name, data=data.astype(np.longdouble))
+    with pytest.raises(validate.ContentError) as refused:
+        validate.check_file(path, "h5:mobilenet_v2")
+    assert "are float128, wider than the 64-bit floating point Keras loads" in str(refused.value)
+    assert "not floating point" not in str(refused.value)
 
 
 # 3. .npy size arithmetic
@@ -343,17 +359,48 @@ def test_a_room_of_slow_learners_finishes_while_an_attacker_holds_sockets(lesson
     assert refusals and cut and attacker["refused"] > 0
 
 
+def receiving_slowly(port: int, source: str = "127.0.0.1") -> socket.socket:
+    """A connection that asks for the weights and does not read them: a transfer held open."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.bind((source, 0))
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(f"GET /{MOBILENET} HTTP/1.0\r\n\r\n".encode())
+    return sock
+
+
 def test_connections_over_the_limit_get_a_quick_503(lesson_cache):
+    """Every connection busy sending a file: a newcomer is told at once."""
     server = mirror.make_server("127.0.0.1", 0, max_connections=2)
     with in_background(server) as address:
         port = int(address.rsplit(":", 1)[1])
-        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+        busy_sending = [receiving_slowly(port) for _ in range(2)]
         time.sleep(0.5)
         with pytest.raises(urllib.error.HTTPError) as busy:
             get(f"{address}/{WEATHER}", timeout=10)
         assert busy.value.code == 503
-        for sock in idle:
+        for sock in busy_sending:
             sock.close()
+
+
+def test_slow_requests_from_many_addresses_cannot_fill_the_mirror(lesson_cache, capsys):
+    """Incomplete requests holding every connection (slowloris from many addresses): a learner
+    is served at once, in the room of the oldest of them."""
+    server = mirror.make_server("127.0.0.1", 0, max_connections=6)
+    with in_background(server) as address:
+        port = int(address.rsplit(":", 1)[1])
+        held = []
+        for k in range(6):
+            held.append(socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{20 + k}", 0)))
+            held[-1].sendall(b"GET /")
+        time.sleep(0.5)
+        started = time.perf_counter()
+        body = fetch_from("127.0.0.3", address, WEATHER, timeout=10)
+        seconds = time.perf_counter() - started
+        for sock in held:
+            sock.close()
+    assert len(body) == (lesson_cache / WEATHER).stat().st_size and seconds < 2
+    assert "127.0.0.20 closed: its request was still incomplete when the mirror was full" in capsys.readouterr().out
 
 
 def test_connection_limit_follows_the_open_file_limit(monkeypatch):
@@ -480,6 +527,20 @@ def test_optional_file_missing_on_the_mirror_does_not_fail_download(lesson_cache
         assert cli.main(["download"]) == 0
     out = capsys.readouterr().out
     assert "densenet121 (optional, only for an optional exercise; skipped)" in out
+
+
+def test_an_optional_file_the_mirror_lacks_asks_for_no_fix(lesson_cache, capsys, monkeypatch):
+    """A full `download` from a mirror without DenseNet: no cause and no "tell the instructor" for it."""
+    with in_background(mirror.make_server("127.0.0.1", 0)) as address:
+        monkeypatch.setenv("DLHELPERS_DATA", str(lesson_cache.parent / "learner"))
+        monkeypatch.setenv("DLHELPERS_MIRROR", address)
+        for part in ("train_images", "train_labels", "test_images", "test_labels"):
+            monkeypatch.delitem(dcache.REGISTRY, f"dollar_street_{part}")
+        assert cli.main(["download"]) == 0
+    out = capsys.readouterr()
+    assert "densenet121 (optional, only for an optional exercise; skipped)" in out.out
+    assert "(the mirror does not have this file (it answered 404))" in out.out
+    assert "Cause:" not in out.err and "Fix:" not in out.err
 
 
 # 10. Clear messages instead of tracebacks
@@ -681,6 +742,124 @@ def test_a_cut_off_transfer_starts_again_and_then_says_so(lesson_cache, tmp_path
     assert failed == 1 and "Cause: the response was cut off (5 of 999 bytes, 5 times)" in out.err
 
 
+def ranged(data: bytes, asked: list, sent: list, cut_first_at: int | None = None, rate: float | None = None,
+           cut_every: bool = False):
+    """A handler serving ``data`` with ranges as the mirror does, recording each Range asked and the
+    bytes sent; its first answer (every one, if ``cut_every``) stops at byte ``cut_first_at``, each
+    paced at ``rate`` bytes/s."""
+    def respond(handler):
+        asked.append(handler.headers.get("Range"))
+        start, end = mirror.byte_range(asked[-1], handler.headers.get("If-Range"), len(data), '"v1"')
+        handler.send_response(200 if (start, end) == (0, len(data)) else 206)
+        handler.send_header("ETag", '"v1"')
+        handler.send_header("Content-Length", str(end - start))
+        if (start, end) != (0, len(data)):
+            handler.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+        handler.end_headers()
+        stop = min(end, cut_first_at) if cut_first_at is not None and (cut_every or len(asked) == 1) else end
+        began = time.perf_counter()
+        for at in range(start, stop, 16 * 1024):
+            piece = data[at:min(at + 16 * 1024, stop)]
+            handler.wfile.write(piece)
+            sent.append(len(piece))
+            if rate:
+                time.sleep(max(0.0, sum(sent) / rate - (time.perf_counter() - began)))
+    return respond
+
+
+def test_a_cut_download_fetches_only_what_is_missing(lesson_cache, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLHELPERS_DATA", str(tmp_path / "learner"))
+    data, asked, sent = (lesson_cache / WEATHER).read_bytes(), [], []
+    with answering(ranged(data, asked, sent, cut_first_at=600_000)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0, out.err
+    assert asked == [None, "bytes=600000-"] and sum(sent) == len(data)
+    assert (tmp_path / "learner" / WEATHER).read_bytes() == data  # verified whole: its sha256
+
+
+def test_a_failed_download_keeps_what_arrived_and_the_next_try_goes_on(lesson_cache, tmp_path, monkeypatch,
+                                                                       capsys):
+    """A mirror that stops sending at 600,000 bytes (it went down): what arrived is kept, and the next
+    `download` asks only for the rest, and verifies the file whole."""
+    monkeypatch.setenv("DLHELPERS_DATA", str(tmp_path / "learner"))
+    data, asked, sent = (lesson_cache / WEATHER).read_bytes(), [], []
+    with answering(ranged(data, asked, sent, cut_first_at=600_000, cut_every=True)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 1 and "(600,000 bytes kept: the next try goes on from there)" in out.err
+    kept = tmp_path / "learner" / (WEATHER + dcache.KEPT_SUFFIX)
+    assert kept.read_bytes() == data[:600_000]
+    monkeypatch.setattr(dcache.time, "sleep", lambda seconds: None)
+    with answering(lambda handler: send(handler, b"", status=503)) as address:  # busy for good this time
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 1 and kept.read_bytes() == data[:600_000]  # still kept
+    asked.clear(), sent.clear()
+    with answering(ranged(data, asked, sent)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0, out.err
+    assert asked == ["bytes=600000-"] and sum(sent) == len(data) - 600_000
+    assert (tmp_path / "learner" / WEATHER).read_bytes() == data and not kept.exists()
+
+
+def test_kept_bytes_of_another_user_or_behind_a_link_are_not_taken(lesson_cache, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLHELPERS_DATA", str(tmp_path / "learner"))
+    data, asked, sent = (lesson_cache / WEATHER).read_bytes(), [], []
+    kept = tmp_path / "learner" / (WEATHER + dcache.KEPT_SUFFIX)
+    kept.parent.mkdir(parents=True)
+    planted = tmp_path / "planted"
+    planted.write_bytes(b"x" * 600_000)
+    kept.symlink_to(planted)
+    with answering(ranged(data, asked, sent)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0 and asked == [None], out.err
+    (tmp_path / "learner" / WEATHER).unlink()
+    kept.unlink()
+    kept.write_bytes(b"x" * 600_000)
+    if os.geteuid() == 0:
+        os.chown(kept, 65534, 65534)  # another user's
+    else:
+        monkeypatch.setattr(os, "getuid", lambda: -1)  # so that the file is not this user's
+    asked.clear()
+    with answering(ranged(data, asked, sent)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0 and asked == [None], out.err
+
+
+def test_a_slow_download_that_keeps_moving_outlives_the_deadline(lesson_cache, tmp_path, monkeypatch, capsys):
+    """1.5 MB at 1 MB/s against a 0.5 s deadline: the bytes arriving earn it the time it needs."""
+    monkeypatch.setenv("DLHELPERS_DATA", str(tmp_path / "learner"))
+    monkeypatch.setattr(dcache, "DEADLINE_SECONDS", 0.5)
+    data, asked, sent = (lesson_cache / WEATHER).read_bytes(), [], []
+    started = time.perf_counter()
+    with answering(ranged(data, asked, sent, rate=1_000_000)) as address:
+        failed, out = _download_weather(tmp_path, monkeypatch, capsys, address)
+    assert failed == 0, out.err
+    assert time.perf_counter() - started > 1.4 and (tmp_path / "learner" / WEATHER).read_bytes() == data
+
+
+def test_the_mirror_serves_ranges_of_a_file(lesson_cache):
+    data = (lesson_cache / WEATHER).read_bytes()
+    server = mirror.make_server("127.0.0.1", 0)
+    etag = f'"{server.files[WEATHER].sha256}"'
+
+    def ask(**headers):
+        request = urllib.request.Request(f"{address}/{WEATHER}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), b""
+    with in_background(server) as address:
+        status, headers, body = ask(Range="bytes=1000-")
+        assert (status, body, headers["Content-Range"]) == (206, data[1000:], f"bytes 1000-{len(data) - 1}/{len(data)}")
+        assert ask(Range="bytes=10-19")[2] == data[10:20] and ask(Range="bytes=-5")[2] == data[-5:]
+        assert ask(Range="bytes=1000-", **{"If-Range": etag})[0] == 206
+        assert ask(Range="bytes=1000-", **{"If-Range": '"another"'})[:3:2] == (200, data)  # changed: all
+        status, headers, _ = ask(Range=f"bytes={len(data)}-")
+        assert status == 416 and headers["Content-Range"] == f"bytes */{len(data)}"
+        status, headers, body = ask()
+        assert (status, body, headers["Accept-Ranges"], headers["ETag"]) == (200, data, "bytes", etag)
+
+
 def test_a_server_dripping_bytes_meets_the_deadline(cache, monkeypatch, capsys):
     monkeypatch.setattr(dcache, "DEADLINE_SECONDS", 2)
 
@@ -689,6 +868,7 @@ def test_a_server_dripping_bytes_meets_the_deadline(cache, monkeypatch, capsys):
         failed, out = _download_weather(cache, monkeypatch, capsys, address)
     assert failed == 1 and time.perf_counter() - started < 8
     assert "Cause: the download took too long" in out.err
+    assert "connect to the internet" not in out.err and "run `python -m dlhelpers download` again" in out.err
 
 
 @pytest.mark.parametrize("location, said", [
@@ -708,6 +888,7 @@ def test_redirects_are_named_for_what_they_are(cache, monkeypatch, capsys, locat
 @pytest.mark.parametrize("code, said, fix", [
     (errno.EROFS, "the cache folder is read-only", "to a folder you can write"),
     (errno.ENOSPC, "the disk is full", "free some disk space"),
+    (errno.EFBIG, "the file could not be written (File too large)", "ulimit -f unlimited"),
 ])
 def test_cache_write_problems_are_named(cache, monkeypatch, capsys, code, said, fix):
     def refuse(*args, **kwargs):
@@ -725,3 +906,91 @@ def test_a_portal_page_with_a_bom_and_a_comment_is_a_web_page(cache, monkeypatch
     with answering(lambda handler: send(handler, page)) as address:
         failed, out = _download_weather(cache, monkeypatch, capsys, address)
     assert failed == 1 and "a web page came back instead of data" in out.err
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("host, why", [("127.0.0.1", "nothing answers at that port"),
+                                       ("[::1]", "nothing answers at that port|no answer from that address"),
+                                       ("no-such-mirror.invalid", "its name could not be looked up")])
+def test_a_mirror_out_of_reach_is_not_an_internet_problem(cache, monkeypatch, capsys, host, why):
+    """A stopped mirror, an IPv6 address for an IPv4 mirror, a typo: the cause is the mirror, and so is the fix."""
+    failed, out = _download_weather(cache, monkeypatch, capsys, f"http://{host}:{closed_port()}")
+    assert failed == 1
+    assert re.search(f"Cause: the mirror could not be reached at http://{re.escape(host)}:\\d+ \\(({why})", out.err)
+    assert "that the mirror is running" in out.err and "connect to the internet" not in out.err
+
+
+def test_a_proxy_in_the_way_of_the_mirror_is_named_by_its_setting(cache, monkeypatch, capsys):
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    failed, out = _download_weather(cache, monkeypatch, capsys, "http://192.0.2.1:8765")
+    assert failed == 1
+    assert "Cause: a proxy refused the connection to the mirror (the HTTP_PROXY setting" in out.err
+    assert "HTTPS_PROXY" not in out.err and "NO_PROXY" in out.err
+
+
+def test_the_log_keeps_one_line_per_request_under_load(monkeypatch):
+    """Many requests ending at once: no two log lines share a line, and none is left empty."""
+    class Pipe:  # a terminal or pipe under load: a write may wait, and other threads run meanwhile
+        parts = []
+
+        def write(self, text):
+            time.sleep(0)
+            self.parts.append(text)
+            return len(text)
+
+        def flush(self):
+            time.sleep(0)
+    monkeypatch.setattr(sys, "stdout", Pipe())
+    handler = type("Request", (), {"client_address": ("127.0.0.9", 1)})()
+
+    def requests(k):
+        for i in range(100):
+            mirror._Handler.log_message(handler, "%s", f"request {k}-{i} {'x' * 100}")
+    threads = [threading.Thread(target=requests, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = "".join(Pipe.parts).split("\n")
+    assert lines.pop() == ""
+    broken = [line for line in lines if not re.fullmatch(r"127\.0\.0\.9 request \d+-\d+ x{100}", line)]
+    assert len(lines) == 8 * 100 and broken == []
+
+
+def test_a_linked_file_in_the_cache_is_left_out_with_its_reason(lesson_cache, tmp_path, capsys, monkeypatch):
+    """`check` follows the link and finds the file good; serve says why it does not serve it."""
+    elsewhere = tmp_path / "elsewhere.csv"
+    shutil.move(lesson_cache / WEATHER, elsewhere)
+    (lesson_cache / WEATHER).symlink_to(elsewhere)
+    monkeypatch.setattr(mirror.MirrorServer, "serve_forever", lambda self: None)
+    assert mirror.serve("127.0.0.1", 0) == 0
+    out = capsys.readouterr().out
+    assert f"Not served: {WEATHER}: it is a symbolic link, or lies behind one" in out
+    assert "put a copy of the file there instead" in out and "missing or not valid" not in out
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_the_mirror_listens_on_ipv6(lesson_cache, capsys, monkeypatch):
+    server = mirror.make_server("::1", 0)
+    port = server.server_address[1]
+    with in_background(server):
+        assert get(f"http://[::1]:{port}/{WEATHER}") == (lesson_cache / WEATHER).read_bytes()
+    monkeypatch.setattr(mirror.MirrorServer, "serve_forever", lambda self: None)
+    assert mirror.serve("::1", 0) == 0
+    assert "DLHELPERS_MIRROR=http://[::1]:" in capsys.readouterr().out

@@ -7,16 +7,20 @@ the test writes itself, through the same mirror, with pip's own hash checking.
 
 import base64
 import hashlib
+import os
+import shutil
 import subprocess
 import sys
 import urllib.request
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from dlhelpers import mirror, wheelhouse
+from dlhelpers import cli, mirror, wheelhouse
 from tools import project, room_install
 from tools.check_site import in_background
+from tools.layout import ROOT
 
 LOCK = wheelhouse.read_lock(project.LOCKS["lesson"].read_text())
 
@@ -57,23 +61,30 @@ def test_pip_gets_each_selected_package_once_with_its_hashes(monkeypatch, tmp_pa
                       open(requirements).read().splitlines()))
 
     monkeypatch.setattr(wheelhouse.subprocess, "run", pip)
-    assert wheelhouse.make(tmp_path, project.LOCKS["lesson"], ["windows"], ["3.11"], tmp_path) == 0
+    assert wheelhouse.make(tmp_path, project.LOCKS["lesson"], ["windows"], ["3.11"], ROOT) == 0
     (early, tags, first), (late, _, last), helpers = asked
     assert (early, late, tags) == ("3.11.0", "3.11.99", ["win_amd64"])
     for lines, patch in ((first, 0), (last, 99)):
         chosen = wheelhouse.selected(LOCK, "windows", "3.11", patch)
         assert lines == [entry.line() for entry in chosen]
         assert all(";" not in line and "--hash=sha256:" in line for line in lines)
-    assert helpers == ("wheel", str(tmp_path))
+    assert helpers == ("wheel", str(ROOT))
     assert "windows, Python 3.11:" in capsys.readouterr().out
 
 
-def write_wheel(folder, version="1.0", body="ANSWER = 42\n"):
+def lock_of(path, *wheels):
+    """A lock (as uv writes one) naming each wheel's package and version with its hash."""
+    path.write_text("".join(f"{w.name.split('-')[0]}=={w.name.split('-')[1]} \\\n"
+                            f"    --hash=sha256:{hashlib.sha256(w.read_bytes()).hexdigest()}\n" for w in wheels))
+    return path
+
+
+def write_wheel(folder, version="1.0", body="ANSWER = 42\n", package="lessontoy"):
     """A tiny pure-Python wheel, as any build backend writes one; returns its path."""
-    name = f"lessontoy-{version}"
+    name = f"{package}-{version}"
     files = {
-        "lessontoy/__init__.py": body,
-        f"{name}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: lessontoy\nVersion: {version}\n",
+        f"{package}/__init__.py": body,
+        f"{name}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n",
         f"{name}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = [f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()},"
@@ -86,10 +97,10 @@ def write_wheel(folder, version="1.0", body="ANSWER = 42\n"):
     return path
 
 
-def pip_install(base, lock, target):
+def pip_install(base, lock, target, links=None):
     """pip from the mirror alone: no index, no configuration of this machine's, hashes required."""
     return subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--disable-pip-version-check",
-                           "--find-links", f"{base}/{mirror.WHEELS}", "--target", str(target),
+                           "--find-links", links or f"{base}/{mirror.WHEELS}", "--target", str(target),
                            "-r", str(lock)], capture_output=True, text=True, env=room_install.pip_env())
 
 
@@ -160,3 +171,140 @@ def test_a_wheelhouse_needs_a_lock_with_hashes(tmp_path, capsys):
     assert "not a lock with hashes" in capsys.readouterr().err
     assert wheelhouse.make(tmp_path / "w", tmp_path / "nowhere.txt", ["linux"], ["3.13"], tmp_path) == 2
     assert "cannot read the lock" in capsys.readouterr().err
+
+
+def pip_recorder(monkeypatch, fail_wheel=False):
+    """subprocess.run for the wheelhouse: records pip's commands; the wheel build fails if asked."""
+    asked = []
+
+    def pip(command, check):
+        asked.append(command)
+        if fail_wheel and command[3] == "wheel":
+            raise subprocess.CalledProcessError(1, command)
+    monkeypatch.setattr(wheelhouse.subprocess, "run", pip)
+    return asked
+
+
+def copy_of_the_lesson(folder):
+    folder.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", folder)
+    shutil.copy(project.LOCKS["lesson"], folder / "requirements.txt")
+    return folder
+
+
+def test_a_lock_given_as_a_bare_relative_path_builds_that_folder(monkeypatch, tmp_path):
+    """`--lock projx/requirements.txt` from the lesson's parent folder: pip gets the folder's absolute
+    path, never the bare name `projx`, which it reads as a package on the index and builds from there."""
+    lesson = copy_of_the_lesson(tmp_path / "projx")
+    asked = pip_recorder(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+                     "--lock", "projx/requirements.txt"]) == 0
+    assert asked[-1][3] == "wheel" and asked[-1][-1] == str(lesson)
+
+
+def test_a_lock_outside_the_lesson_builds_nothing_and_says_so(monkeypatch, tmp_path, capsys):
+    lockdir = tmp_path / "lockdir"
+    lockdir.mkdir()
+    shutil.copy(project.LOCKS["lesson"], lockdir / "requirements.txt")  # no pyproject.toml beside it
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "pyproject.toml").write_text('[project]\nname = "lockdir"\n')
+    shutil.copy(project.LOCKS["lesson"], tmp_path / "other" / "requirements.txt")
+    asked = pip_recorder(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    for folder in ("lockdir", "other"):
+        assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+                         "--lock", f"{folder}/requirements.txt"]) == 2
+        assert f"{tmp_path / folder} is not the lesson's folder" in capsys.readouterr().err
+    assert asked == []
+
+
+def test_a_failed_build_of_the_helpers_is_a_message_not_a_traceback(monkeypatch, tmp_path, capsys):
+    copy_of_the_lesson(tmp_path / "projx")
+    pip_recorder(monkeypatch, fail_wheel=True)  # offline: pip cannot fetch setuptools
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+                     "--lock", "projx/requirements.txt"]) == 1
+    assert "could not build the helpers' wheel" in capsys.readouterr().err
+
+
+def test_pip_finds_the_wheels_at_the_address_without_its_final_slash(cache, tmp_path):
+    house = tmp_path / "wheels"
+    house.mkdir()
+    lock = lock_of(tmp_path / "requirements.txt", write_wheel(house))
+    with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
+        installed = pip_install(base, lock, tmp_path / "target", links=f"{base}/wheels")
+    assert installed.returncode == 0, installed.stderr
+
+
+def test_a_wheel_with_a_local_version_is_served_as_pip_asks_for_it(cache, tmp_path):
+    """pip asks for lessontoy-1.0+room-….whl as lessontoy-1.0%2Broom-….whl."""
+    house = tmp_path / "wheels"
+    house.mkdir()
+    lock = lock_of(tmp_path / "requirements.txt", write_wheel(house, version="1.0+room"))
+    with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
+        installed = pip_install(base, lock, tmp_path / "target")
+    assert installed.returncode == 0, installed.stderr
+
+
+def damaged_wheelhouse(tmp_path, monkeypatch):
+    """A wheelhouse with one good wheel and each kind of file the mirror must leave out."""
+    house = tmp_path / "wheels"
+    house.mkdir()
+    good = write_wheel(house, version="1.0")
+    cut = write_wheel(house, version="2.0")
+    unlisted = write_wheel(house, version="3.0", package="othertoy")
+    lock = lock_of(tmp_path / "requirements.txt", good, cut)
+    cut.write_bytes(cut.read_bytes()[:-200])  # cut short after the lock was written
+    unlisted.write_bytes(unlisted.read_bytes()[:-200])  # not in the lock: its zip is read
+    (house / "lessontoy-4.0-py3-none-any.whl").symlink_to(write_wheel(tmp_path, version="4.0"))
+    (house / "lessontoy-5.0-py3-none-any.whl").mkdir()
+    private = write_wheel(house, version="6.0")
+    private.chmod(0o600)
+    real_open = os.open
+
+    def as_another_user(path, *args, **kwargs):  # root reads every file: refuse as for another user
+        if Path(path).name == private.name:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(mirror.os, "open", as_another_user)
+    return house, lock, good
+
+
+LEFT_OUT = {
+    "2.0": "its sha256 is none of the lock's for lessontoy 2.0",
+    "3.0": "it is not a readable wheel",  # othertoy
+    "4.0": "it is a symbolic link",
+    "5.0": "it is a folder, not a wheel",
+    "6.0": "you cannot read it (its permissions are 0o600",
+}
+
+
+def test_the_mirror_checks_each_wheel_and_names_each_one_it_leaves_out(cache, tmp_path, capsys, monkeypatch):
+    house, lock, good = damaged_wheelhouse(tmp_path, monkeypatch)
+    monkeypatch.setattr(mirror.MirrorServer, "serve_forever", lambda self: None)
+    assert mirror.serve("127.0.0.1", 0, wheelhouse=house, lock=lock) == 0
+    out = capsys.readouterr().out
+    assert "And 1 wheels from" in out
+    for version, why in LEFT_OUT.items():
+        assert f"-{version}-py3-none-any.whl: {why}" in out and "Not served: wheels/" in out, out
+    assert list(mirror.wheels(house, lock)) == [mirror.WHEELS + good.name]
+
+
+def test_a_wheelhouse_of_wheels_left_out_says_why_each_is(cache, tmp_path, capsys, monkeypatch):
+    house, lock, good = damaged_wheelhouse(tmp_path, monkeypatch)
+    good.unlink()
+    assert mirror.serve("127.0.0.1", 0, wheelhouse=house, lock=lock) == 2
+    err = capsys.readouterr().err
+    assert "holds no wheel that can be served" in err and "Traceback" not in err
+    for version, why in LEFT_OUT.items():
+        assert f"-{version}-py3-none-any.whl: {why}" in err, err
+
+
+def test_a_wheel_of_another_version_than_the_lock_is_left_out(cache, tmp_path):
+    house = tmp_path / "wheels"
+    house.mkdir()
+    lock = lock_of(tmp_path / "requirements.txt", write_wheel(tmp_path, version="1.0"))
+    stale = write_wheel(house, version="0.9")
+    assert mirror.check_wheel(stale, mirror.locked_hashes(lock)) == (
+        "the lock installs lessontoy 1.0, not 0.9: a wheel of another lock")

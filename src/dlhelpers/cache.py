@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ CACHE_ENV = "DLHELPERS_DATA"
 MIRROR_ENV = "DLHELPERS_MIRROR"
 #: Suffix of a download in progress; what a killed download leaves behind.
 PARTIAL_SUFFIX = ".part"
+#: Suffix of what a failed download received, kept so that the next try goes on from there.
+KEPT_SUFFIX = ".incomplete"
 
 
 class DataError(Exception):
@@ -46,6 +50,7 @@ class DataError(Exception):
     cause: str | None = None
     url: str | None = None
     target: Path | None = None
+    kept: int = 0  # bytes kept for the next try
 
     def failed_download(self, cause: str, url: str, target: Path) -> "DataError":
         self.cause, self.url, self.target = cause, url, target
@@ -56,8 +61,18 @@ class DataError(Exception):
 FIXES = {
     "the mirror is busy": "wait a minute and run `python -m dlhelpers download` again: the mirror is serving many learners",
     "the mirror does not have": "tell the instructor: the mirror serves only the files it has verified",
+    "the mirror could not be reached": (
+        "check the mirror's address with the instructor (`python -m dlhelpers serve` prints it), that the "
+        "mirror is running, and that this computer is on the mirror's network (some Wi-Fi networks keep "
+        "their devices apart); or unset DLHELPERS_MIRROR to download from the internet"),
+    "a proxy refused the connection to the mirror": (
+        "the mirror is on this network: add its address to NO_PROXY (e.g. NO_PROXY=192.168.1.20) so that "
+        "it is reached directly, and run `python -m dlhelpers download` again"),
     "the cache folder is read-only": "set DLHELPERS_DATA to a folder you can write, or ask for write access",
     "the disk is full": "free some disk space (or set DLHELPERS_DATA to a folder on another disk) and try again",
+    "the file could not be written": (
+        "mend what the cause names (for 'File too large', a limit on file size: `ulimit -f unlimited`), "
+        "or set DLHELPERS_DATA to a folder on another disk"),
 }
 
 
@@ -93,10 +108,21 @@ def failure_cause(error: BaseException) -> str:
     if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
         return "the response was cut off (the connection broke during the transfer)"
     if isinstance(error, requests.exceptions.ProxyError):
-        return "a proxy refused the connection (check the HTTPS_PROXY setting your network needs)"
+        request = getattr(error, "request", None)
+        variable = "HTTP_PROXY" if request is not None and str(request.url).startswith("http:") else "HTTPS_PROXY"
+        if mirror_address():
+            return f"a proxy refused the connection to the mirror (the {variable} setting sends it there)"
+        return f"a proxy refused the connection (check the {variable} setting your network needs)"
     if isinstance(error, requests.exceptions.SSLError):
         return ("the secure connection was interfered with (a captive portal or proxy "
                 "answers for the server)")
+    if isinstance(error, requests.exceptions.ConnectionError) and mirror_address():
+        why = ("its name could not be looked up: check its spelling" if "NameResolution" in text
+               or "resolve" in text or "getaddrinfo" in text else
+               "nothing answers at that port: the mirror is stopped, or the port is wrong" if "refused" in text
+               else "no answer from that address: a mistyped address, another network, or a network "
+                    "that keeps its devices apart")
+        return f"the mirror could not be reached at {mirror_address()} ({why})"
     if isinstance(error, requests.exceptions.ConnectionError) and (
             "NameResolution" in text or "resolve" in text or "getaddrinfo" in text):
         return "no network: the servers' names could not be looked up (offline, or the network blocks them)"
@@ -463,8 +489,8 @@ def source_url(entry: RemoteFile) -> str:
 class _Capped:
     """A file that refuses to grow past ``limit`` bytes (what a download is written into)."""
 
-    def __init__(self, file, limit: int):
-        self.file, self.limit, self.written = file, limit, 0
+    def __init__(self, file, limit: int, written: int = 0):
+        self.file, self.limit, self.written = file, limit, written
 
     def truncate(self, size: int = 0) -> int:  # a download that starts again
         self.written = size
@@ -495,64 +521,102 @@ class _TooSlow(Exception):
 
 #: Seconds a download may receive nothing before the connection is given up.
 STALL_SECONDS = 30
-#: Seconds a whole download may take, retries included.
+#: Seconds a download may take, retries included, beyond the time its progress earns (SLOWEST_RATE).
 DEADLINE_SECONDS = 1800
-#: How often a busy mirror (503) or a cut-off transfer is tried again.
+#: Each byte received gives a download 1/SLOWEST_RATE s more: one that keeps moving faster than
+#: this (2 KB/s: the 43 MB images in six hours) finishes however long it takes; one that drips does not.
+SLOWEST_RATE = 2048
+#: How often a busy mirror (503), or a cut-off transfer that brought nothing new, is tried again.
 RETRIES = 4
 
 
 def _get(url: str, file, progress: bool) -> None:
-    """Download ``url`` into ``file``: retry a busy server, restart a cut transfer, give up a stalled one.
+    """Download ``url`` into ``file``: retry a busy server, resume a cut transfer, give up a stalled one.
 
     A 503 (a busy mirror) is retried after its Retry-After (or 2 s), doubling up
-    to 30 s between tries; a response shorter than its Content-Length starts
-    again from the beginning; no data for STALL_SECONDS, or more than
-    DEADLINE_SECONDS in all, ends the download.
+    to 30 s between tries. A transfer cut short goes on from where it stopped,
+    with an HTTP Range request (and If-Range, so that a file changed meanwhile
+    starts again whole); a server that answers with the whole file instead is
+    read again from the beginning. RETRIES cuts in a row that bring nothing new
+    end the download; so does no data for STALL_SECONDS, or the deadline:
+    DEADLINE_SECONDS, and 1/SLOWEST_RATE s more for each byte received. A ``file``
+    that holds bytes already (kept by an earlier try) is resumed the same way.
     """
     import requests
 
-    deadline = time.monotonic() + DEADLINE_SECONDS
+    started, kept = time.monotonic(), file.written
+
+    def deadline() -> float:
+        return started + DEADLINE_SECONDS + (file.written - kept) / SLOWEST_RATE
+
+    validator, cuts, busy = None, 0, 0
     with requests.Session() as session:
         session.max_redirects = 5
-        for attempt in range(RETRIES + 1):
-            file.seek(0)
-            file.truncate()
-            last = attempt == RETRIES
-            response = session.get(url, stream=True, timeout=(15, STALL_SECONDS))
+        while True:
+            have = file.written
+            headers = {"Accept-Encoding": "identity"}  # ranges count the file's own bytes
+            if have:
+                headers["Range"] = f"bytes={have}-"
+                if validator:
+                    headers["If-Range"] = validator
+            response = session.get(url, stream=True, timeout=(15, STALL_SECONDS), headers=headers)
             with response:
-                if response.status_code == 503 and not last:
+                if response.status_code == 503 and busy < RETRIES:
                     try:
                         wait = float(response.headers.get("Retry-After", 2))
                     except ValueError:
                         wait = 2.0
-                    wait = min(max(wait, 1.0) * 2 ** attempt, 30.0)
-                    if time.monotonic() + wait < deadline:
+                    wait = min(max(wait, 1.0) * 2 ** busy, 30.0)
+                    busy += 1
+                    if time.monotonic() + wait < deadline():
                         time.sleep(wait)
                         continue
+                total = _range_total(response.headers.get("Content-Range", ""))
+                if response.status_code == 416 and have and total == have:
+                    return  # it was all here already
+                resumed = response.status_code == 206 and have > 0 and \
+                    response.headers.get("Content-Range", "").startswith(f"bytes {have}-")
+                if not resumed and (response.ok or response.status_code == 416):  # the whole file comes
+                    file.seek(0)
+                    file.truncate()
+                    if have and response.status_code in (206, 416):  # not the range asked for: ask for it all
+                        cuts += 1
+                        continue
                 response.raise_for_status()
-                expected = response.headers.get("Content-Length")
-                expected = int(expected) if expected and expected.isdigit() else None
+                length = response.headers.get("Content-Length")
+                expected = total if resumed and total else (
+                    file.written + int(length) if length and length.isdigit() else None)
                 if response.headers.get("Content-Encoding", "identity") != "identity":
                     expected = None  # requests unpacks it: the length on the wire is not the file's
-                received = 0
-                bar = _progress_bar(expected) if progress else None
+                etag = response.headers.get("ETag", "")
+                validator = etag if etag and not etag.startswith("W/") else response.headers.get("Last-Modified")
+                before = file.written
+                file.seek(before)
+                bar = _progress_bar(expected, before) if progress else None
                 try:
                     for chunk in _arriving(response):
                         file.write(chunk)
-                        received += len(chunk)
                         if bar is not None:
                             bar.update(len(chunk))
-                        if time.monotonic() > deadline:
-                            raise _TooSlow(f"more than {DEADLINE_SECONDS} s; {received:,} bytes received")
+                        if time.monotonic() > deadline():
+                            raise _TooSlow(f"{file.written:,} bytes in {time.monotonic() - started:,.0f} s, "
+                                           f"slower than {SLOWEST_RATE:,} bytes/s")
                 except _Broken:
                     pass  # cut off: counted below
                 finally:
                     if bar is not None:
                         bar.close()
-                if expected is None or received == expected:
+                if expected is None or file.written == expected:
                     return
-                if last:
-                    raise _CutOff(f"{received:,} of {expected:,} bytes, {attempt + 1} times")
+                cuts = 0 if resumed and file.written > before else cuts + 1
+                if cuts > RETRIES:
+                    raise _CutOff(f"{file.written:,} of {expected:,} bytes, {cuts} times")
+
+
+def _range_total(content_range: str) -> int | None:
+    """The whole file's size from a Content-Range header (``bytes 10-99/100``, ``bytes */100``)."""
+    total = content_range.rpartition("/")[2].strip()
+    return int(total) if content_range.startswith("bytes ") and total.isdigit() else None
 
 
 class _Broken(Exception):
@@ -581,13 +645,14 @@ def _arriving(response):
         raise _Broken from None
 
 
-def _progress_bar(total: int | None):
+def _progress_bar(total: int | None, initial: int = 0):
     """A progress bar on stderr (a widget in a notebook); ASCII on Windows, whose consoles may lack Unicode."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, ncols=79, ascii=sys.platform == "win32", unit="B", unit_scale=True, leave=True)
+    return tqdm(total=total, initial=initial, ncols=79, ascii=sys.platform == "win32", unit="B",
+                unit_scale=True, leave=True)
 
 
 def fetch(name: str, progress: bool = True) -> Path:
@@ -633,17 +698,19 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
     try:
         try:
             with os.fdopen(fd, "wb", closefd=False) as file:
-                _get(url, _Capped(file, entry.max_bytes), progress)
+                _get(url, _Capped(file, entry.max_bytes, _take_kept(target, file, entry.max_bytes)), progress)
         except _TooLarge as error:
             raise DataCorruptError(
                 f"The download of {name} from {url} was stopped: {error}. "
                 f"Nothing was saved; check the address and run {_fix(name)} again."
             ).failed_download(str(error), url, target) from None
         except Exception as error:  # no network, HTTP error, disk full, ...
-            raise DataMissingError(
+            failed = DataMissingError(
                 f"{entry.path} is not cached and could not be downloaded "
                 f"({type(error).__name__}: {error}).\n{manual}"
-            ).failed_download(failure_cause(error), url, target) from error
+            ).failed_download(failure_cause(error), url, target)
+            failed.kept = _keep(partial, fd, target)
+            raise failed from error
         umask = os.umask(0)
         os.umask(umask)
         if hasattr(os, "fchmod"):  # the file we made, whatever its name points to now
@@ -678,6 +745,36 @@ def _download(name: str, entry: RemoteFile, target: Path, progress: bool) -> Pat
                 break
         raise
     return target
+
+
+def _take_kept(target: Path, file, limit: int) -> int:
+    """Copy into ``file`` what an earlier failed download of ``target`` kept, if it is this user's
+    own regular file (never through a link); return how many bytes that is."""
+    kept = target.with_name(target.name + KEPT_SUFFIX)
+    try:
+        fd = os.open(kept, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return 0
+    with os.fdopen(fd, "rb") as source:
+        found = os.fstat(fd)
+        if (not stat.S_ISREG(found.st_mode) or found.st_size > limit
+                or found.st_uid != getattr(os, "getuid", lambda: found.st_uid)()):
+            return 0
+        shutil.copyfileobj(source, file)
+    kept.unlink(missing_ok=True)
+    return file.tell()
+
+
+def _keep(partial: Path, fd: int, target: Path) -> int:
+    """Keep what a failed download received as NAME.incomplete; return how many bytes (0: nothing kept)."""
+    try:
+        size = os.fstat(fd).st_size
+        if size:
+            os.replace(partial, target.with_name(target.name + KEPT_SUFFIX))
+        return size
+    except OSError:
+        return 0
 
 
 def remove_stray_partials(older_than: float = 60.0) -> list[Path]:

@@ -38,12 +38,15 @@ def download(names: list[str]) -> int:
             if error.cause is None:  # not a download: a bad cached file, a setting
                 line = str(error).splitlines()[0]
             else:
-                if error.cause not in causes:
-                    causes.append(error.cause)
-                line = f"not downloaded: {error.url} -> {error.target}"
-            if optional:  # an optional exercise's file: say so, and do not fail
-                print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {line}", flush=True)
+                line = f"not downloaded: {error.url} -> {error.target}" + (
+                    f" ({error.kept:,} bytes kept: the next try goes on from there)" if error.kept else "")
+            if optional:  # an optional exercise's file: say so, and neither fail nor ask for a fix
+                because = f" ({error.cause})" if error.cause else ""
+                print(f"{state:<10} {name} (optional, only for an optional exercise; skipped): {line}{because}",
+                      flush=True)
                 continue
+            if error.cause is not None and error.cause not in causes:
+                causes.append(error.cause)
             failed += 1
             print(f"{state:<10} {name}: {line}", file=sys.stderr)
         else:
@@ -53,7 +56,10 @@ def download(names: list[str]) -> int:
         print(f"Cause: {'; '.join(causes)}.", file=sys.stderr)
         fixes = list(dict.fromkeys(cache.fix_for(cause) for cause in causes))
         network = ("connect to the internet (on a venue's Wi-Fi, open any web page first and accept its "
-                   "sign-in page) and run `python -m dlhelpers download` again")
+                   "sign-in page) and run `python -m dlhelpers download` again") if not cache.mirror_address() else (
+                   "check this computer's connection to the mirror (the same network, a good Wi-Fi signal) "
+                   "and run `python -m dlhelpers download` again (what arrived is kept, and the next try "
+                   "goes on from there)")
         said = "; ".join(network if fix is None else fix for fix in fixes)
         print(f"Fix: {said}; or save each address above by hand as the file named after its arrow "
               f"(the cache folder is {cache.cache_dir()}; {cache.CACHE_ENV} sets another, and "
@@ -110,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
                             "network; 0.0.0.0 for every interface)")
     serve.add_argument("--wheels", metavar="DIR", type=Path, default=None,
                        help="also serve this wheelhouse, for pip (`python -m dlhelpers wheelhouse` fills it)")
+    serve.add_argument("--lock", type=Path, default=None,
+                       help="the lock to check the wheels against (default: requirements.txt, in the "
+                            "lesson's folder)")
     house = commands.add_parser(
         "wheelhouse", help="download the wheels of the lock for the room's platforms (for `serve --wheels`)")
     house.add_argument("folder", type=Path, help="where to put the wheels (created if need be)")
@@ -129,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .mirror import serve as run_server
 
-            return run_server(args.host, args.port, args.wheels)
+            return run_server(args.host, args.port, args.wheels, args.lock)
         unknown = [n for n in args.names if n not in cache.REGISTRY]
         if unknown:
             parser.error(f"unknown file(s) {', '.join(unknown)}; known: {', '.join(cache.REGISTRY)}")

@@ -127,7 +127,7 @@ def read_image_arrays(paths: dict[str, Path]) -> list[np.ndarray]:
             validate.check_same_length(paths[f"{what}_images"], paths[f"{what}_labels"], what)
         except validate.ContentError as error:
             raise DataCorruptError(
-                f"The {error}. Delete the dollar_street_10 folder in the cache and run "
+                f"{str(error)[:1].upper()}{str(error)[1:]}. Delete the dollar_street_10 folder in the cache and run "
                 "`python -m dlhelpers download` again.") from None
     return arrays
 

@@ -16,17 +16,21 @@ held in memory but a chunk per connection, so large files stream too.
 
 With ``--wheels DIR`` it also serves a wheelhouse (``python -m dlhelpers
 wheelhouse``) at ``/wheels/``: a page of links that pip's ``--find-links``
-reads, and each wheel, hashed once at start-up through the same guarded
-descriptor and streamed the same way. Whether a wheel is the right one is
-pip's to check, against the lock's hashes, on the learner's machine.
+reads, and each wheel, read once at start-up through the same guarded
+descriptor, checked (against the lock's hashes where the lock names it, else
+as a zip file read whole) and streamed the same way; a wheel left out is named
+with the reason. pip checks the lock's hashes again on the learner's machine.
+Files are served whole or in byte ranges (an interrupted download goes on).
 
 Read-only (GET and HEAD). Time limits follow progress, not size: a request
 must arrive whole within REQUEST_SECONDS, and a connection is closed when
 it makes no progress for IDLE_SECONDS, however slowly the learner's network
 carries the file. The request line and headers are bounded (REQUEST_BYTES);
 the number of connections is bounded in all and per client address
-(PER_CLIENT), so that one machine cannot fill the room. What it logs is
-escaped, one line per request, refusals with who and why.
+(PER_CLIENT), so that one machine cannot fill the room, and when all are
+taken the oldest incomplete request makes room for a newcomer, so that many
+machines sending slow requests cannot either. What it logs is escaped, one
+line per request, refusals with who and why.
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ import stat
 import sys
 import tempfile
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from . import cache
 
@@ -117,25 +123,27 @@ def _read_once(path: Path, max_bytes: int | None = None, out=None) -> Served | N
     return Served(path, st.st_size, _identity(st), digest.hexdigest())
 
 
-def snapshot(name: str) -> Served | None:
-    """Read a registered cached file once and verify exactly those bytes; None if it is not fit."""
+def snapshot(name: str) -> Served | str:
+    """Read a registered cached file once and verify exactly those bytes; else why it is not fit."""
     entry = cache.REGISTRY[name]
     root = cache.cache_dir()
     path = root / entry.path
     if not _no_link_below(root, path):
-        return None
+        return ("it is a symbolic link, or lies behind one: the mirror serves only files that lie in "
+                "the cache folder; put a copy of the file there instead")
     # Verify the bytes read, not the path (which could change meanwhile): they are
     # copied, a chunk at a time, into a private folder and checked there.
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / path.name
         with open(copy, "wb") as out:
             served = _read_once(path, entry.max_bytes, out)
+        found = cache.status(name)
         if served is None:
-            return None
+            return found.detail if not found.ok else "it is not a regular file, or it changed while it was read"
         try:
             cache.verify(copy, entry)
-        except (cache.validate.ContentError, OSError):
-            return None
+        except (cache.validate.ContentError, OSError) as error:
+            return f"{error}; see `python -m dlhelpers check`"
     return served
 
 
@@ -144,22 +152,94 @@ WHEELS = "wheels/"
 _WHEEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.whl")
 
 
-def wheels(folder: Path) -> dict[str, Served]:
-    """The wheels of a wheelhouse (``python -m dlhelpers wheelhouse``), by their address.
+def locked_hashes(lock: Path) -> dict:
+    """The lock's hashes: {package name: {version: sha256 digests of its files}}, names normalised
+    and versions parsed as in wheel file names."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
 
-    Only files named like wheels, directly in the folder; a symbolic link or
-    anything else there is left out. Each is hashed once, read as the data
-    files are; pip checks it against the lock's hashes when it installs, and
-    the mirror serves only these bytes, unchanged since they were hashed.
+    from .wheelhouse import read_lock
+
+    found: dict = {}
+    for entry in read_lock(lock.read_text()):
+        versions = found.setdefault(canonicalize_name(entry.name), {})
+        versions.setdefault(Version(entry.version), set()).update(entry.hashes)
+    return found
+
+
+def check_wheel(path: Path, locked: dict) -> Served | str:
+    """A wheel of the wheelhouse, read once and checked: its sha256 against the lock where the lock
+    names its package, else its zip archive read whole. Else why it is left out."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        name, version, _, _ = parse_wheel_filename(path.name)
+        st = path.lstat()
+    except InvalidWheelFilename:
+        return "its name is not a wheel's (NAME-VERSION-TAGS.whl)"
+    except OSError as error:
+        return f"it cannot be looked at ({error.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        return ("it is a symbolic link: the mirror serves only files that lie in the folder; "
+                "put a copy of the wheel there instead")
+    if not stat.S_ISREG(st.st_mode):
+        return "it is a folder, not a wheel" if stat.S_ISDIR(st.st_mode) else "it is not a regular file"
+    try:
+        os.close(os.open(path, _OPEN_FLAGS))
+    except PermissionError:
+        return (f"you cannot read it (its permissions are {oct(st.st_mode & 0o777)}, and it belongs to "
+                f"user {st.st_uid}): its owner can run `chmod a+r {path}`")
+    except OSError as error:
+        return f"it cannot be opened ({error.strerror})"
+    served = _read_once(path)
+    if served is None:
+        return "it changed while it was read"
+    versions = locked.get(name)
+    if versions is not None:
+        if version not in versions:
+            return (f"the lock installs {name} {', '.join(map(str, sorted(versions)))}, not {version}: "
+                    "a wheel of another lock")
+        if served.sha256 not in versions[version]:
+            return (f"its sha256 is none of the lock's for {name} {version} (cut short, damaged or "
+                    "another build): fill the folder again with `python -m dlhelpers wheelhouse`")
+        return served
+    try:  # not in the lock (the helpers' own wheel): every member must unpack
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        return f"it is not a readable wheel ({error}): cut short or damaged; build it again"
+    if damaged is not None:
+        return f"its member {damaged} is damaged: build it again"
+    if _identity(os.lstat(path)) != served.identity:
+        return "it changed while it was read"
+    return served
+
+
+def wheelhouse_files(folder: Path, lock: Path | None = None) -> tuple[dict[str, Served], list[str]]:
+    """The wheels of a wheelhouse (``python -m dlhelpers wheelhouse``) fit to serve, by their
+    address, and a line for each file named like a wheel that is left out, saying why.
+
+    Only files directly in the folder, read once as the data files are and checked
+    (:func:`check_wheel`) against ``lock`` where it is given; the mirror serves only
+    these bytes, unchanged since they were checked.
     """
-    found = {}
+    locked = locked_hashes(lock) if lock is not None else {}
+    found, left_out = {}, []
     with os.scandir(folder) as listing:
         for item in sorted(listing, key=lambda item: item.name):
-            if _WHEEL_NAME.fullmatch(item.name) and not item.is_symlink():
-                served = _read_once(Path(item.path))
-                if served is not None:
+            if item.name.endswith(".whl"):
+                served = check_wheel(Path(item.path), locked)
+                if isinstance(served, Served) and _WHEEL_NAME.fullmatch(item.name):
                     found[WHEELS + item.name] = served
-    return found
+                else:
+                    left_out.append(f"{WHEELS}{escaped(item.name)}: "
+                                    f"{served if isinstance(served, str) else 'its name has characters no wheel has'}")
+    return found, left_out
+
+
+def wheels(folder: Path, lock: Path | None = None) -> dict[str, Served]:
+    """The wheels of a wheelhouse fit to serve, by their address (:func:`wheelhouse_files`)."""
+    return wheelhouse_files(folder, lock)[0]
 
 
 def wheel_index(files: dict[str, Served]) -> bytes:
@@ -171,11 +251,12 @@ def wheel_index(files: dict[str, Served]) -> bytes:
             f"{links}</body></html>\n").encode()
 
 
-def servable() -> dict[str, Served]:
+def servable(left_out: list[str] | None = None) -> dict[str, Served]:
     """The cached files that pass verification, by their path in the cache.
 
-    A file that cannot be verified here (no room for the private copy, a
-    folder this user may not enter) is reported on its own line and left out.
+    A file that is left out is named in ``left_out``, with the reason; one that
+    cannot be verified here (no room for the private copy, a folder this user may
+    not enter) is also reported on its own line at once.
     """
     found = {}
     for name, entry in cache.REGISTRY.items():
@@ -185,8 +266,10 @@ def servable() -> dict[str, Served]:
             print(f"Not served: {entry.path} could not be verified ({escaped(error.strerror or str(error))}); "
                   "the other files are.", flush=True)
             continue
-        if served is not None:
+        if isinstance(served, Served):
             found[entry.path] = served
+        elif left_out is not None:
+            left_out.append(f"{entry.path}: {escaped(served)}")
     return found
 
 
@@ -207,22 +290,39 @@ def _connection_limit() -> int:
     return max(8, min(MAX_CONNECTIONS, soft - 64))  # room for the files, the listener, logging
 
 
+_LOG = threading.Lock()
+
+
+def log(line: str) -> None:
+    """Print one line of the mirror's log in one piece, however many requests end at once."""
+    with _LOG:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 class MirrorServer(http.server.ThreadingHTTPServer):
-    """Serves a fixed set of verified files; at most ``max_connections`` at once, PER_CLIENT per address."""
+    """Serves a fixed set of verified files; at most ``max_connections`` at once, PER_CLIENT per address.
+
+    When every connection is taken, the one held longest by a request that is still
+    incomplete (what a slow-request attacker holds; a learner's request arrives at
+    once) is closed to make room for the newcomer; only a mirror busy sending is full.
+    """
     daemon_threads = True
     request_queue_size = 128
 
     def __init__(self, address, files: dict[str, Served], max_connections: int | None = None):
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.files = files
         self.index = wheel_index(files) if any(key.startswith(WHEELS) for key in files) else None
         self.max_connections = max_connections or _connection_limit()
         self._slots = threading.BoundedSemaphore(self.max_connections)
         self._lock = threading.Lock()
         self._per_client: dict[str, int] = {}
+        self._incomplete: dict[socket.socket, str] = {}  # connections whose request is not in yet, oldest first
         super().__init__(address, _Handler)
 
     def _refuse(self, request, client: str, why: str) -> None:
-        print(f"{client} refused: {why}", flush=True)
+        log(f"{client} refused: {why}")
         try:  # say so at once rather than keep the client waiting
             request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 5\r\n"
                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
@@ -230,43 +330,87 @@ class MirrorServer(http.server.ThreadingHTTPServer):
             pass
         self.shutdown_request(request)
 
+    def _take_slot(self) -> bool:
+        """A connection slot, made free if need be by closing the oldest incomplete request."""
+        if self._slots.acquire(blocking=False):
+            return True
+        with self._lock:
+            oldest = next(iter(self._incomplete.items()), None)
+            if oldest is not None:
+                del self._incomplete[oldest[0]]
+        if oldest is None:
+            return False
+        log(f"{oldest[1]} closed: its request was still incomplete when the mirror was full")
+        try:
+            oldest[0].shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return self._slots.acquire(timeout=2)
+
+    def request_complete(self, connection) -> None:
+        with self._lock:
+            self._incomplete.pop(connection, None)
+
     def process_request(self, request, client_address):
         client = client_address[0]
         with self._lock:
             held = self._per_client.get(client, 0)
-            if held >= PER_CLIENT:
-                busy = f"it holds {held} connections already (at most {PER_CLIENT} per address)"
-            elif not self._slots.acquire(blocking=False):
-                busy = f"the mirror serves {self.max_connections} connections already"
-            else:
-                busy = None
+            busy = (f"it holds {held} connections already (at most {PER_CLIENT} per address)"
+                    if held >= PER_CLIENT else None)
+            if busy is None:
                 self._per_client[client] = held + 1
+        if busy is None and not self._take_slot():
+            busy = f"the mirror is sending to {self.max_connections} connections already"
+            self._release(client, slot=False)
         if busy:
             self._refuse(request, client, busy)
             return
+        with self._lock:
+            self._incomplete[request] = client
         try:
             super().process_request(request, client_address)
         except BaseException:
+            self.request_complete(request)
             self._release(client)
             raise
 
-    def _release(self, client: str) -> None:
+    def _release(self, client: str, slot: bool = True) -> None:
         with self._lock:
             self._per_client[client] -= 1
             if not self._per_client[client]:
                 del self._per_client[client]
-        self._slots.release()
+        if slot:
+            self._slots.release()
 
     def process_request_thread(self, request, client_address):
         try:
             super().process_request_thread(request, client_address)
         finally:
+            self.request_complete(request)
             self._release(client_address[0])
 
     def handle_error(self, request, client_address):
         error = sys.exc_info()[1]
-        print(f"{client_address[0]} connection ended: {escaped(type(error).__name__)}: "
-              f"{escaped(str(error))}", flush=True)
+        log(f"{client_address[0]} connection ended: {escaped(type(error).__name__)}: {escaped(str(error))}")
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def byte_range(asked: str | None, if_range: str | None, size: int, etag: str) -> tuple[int, int] | None:
+    """The bytes [start, end) to send for a Range header (one range; RFC 9110), or None if it lies
+    past the end (416). The whole file where none is asked, where it cannot be read, or where
+    If-Range names another version of the file."""
+    match = _RANGE.fullmatch((asked or "").strip())
+    if not match or not any(match.groups()) or (if_range is not None and if_range.strip() != etag):
+        return 0, size
+    first, last = match.groups()
+    if not first:  # the last N bytes
+        return (max(0, size - int(last)), size) if int(last) else None
+    start, end = int(first), min(size, int(last) + 1) if last else size
+    if last and int(last) < start:
+        return 0, size  # not a valid range: ignored
+    return (start, end) if start < size else None
 
 
 class _BoundedReader:
@@ -313,6 +457,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def parse_request(self) -> bool:
         parsed = super().parse_request()  # reads the headers
         self._late.cancel()  # the request is in, or it was refused
+        self.server.request_complete(self.connection)
         if parsed and self.rfile.left <= 0:
             self.send_error(431, "Request line or headers too large")
             return False
@@ -329,8 +474,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(body=False)
 
     def _send(self, body: bool) -> None:
-        key = self.path.split("?")[0].lstrip("/")
-        if key in (WHEELS, WHEELS.rstrip("/")) and self.server.index is not None:
+        key = unquote(self.path.split("?")[0]).lstrip("/")  # pip asks for a "+" as %2B
+        if key == WHEELS.rstrip("/") and self.server.index is not None:
+            # Its links are relative: without the final slash they would lead to the root.
+            self.send_response(301)
+            self.send_header("Location", f"/{WHEELS}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if key == WHEELS and self.server.index is not None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(self.server.index)))
@@ -352,19 +504,33 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                        "not served; restart `python -m dlhelpers serve` to verify it again")
                 self.send_error(404, "The file changed since it was verified")
                 return
-            self.send_response(200)
+            etag = f'"{served.sha256}"'
+            wanted = byte_range(self.headers.get("Range"), self.headers.get("If-Range"), served.size, etag)
+            if wanted is None:
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{served.size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            start, end = wanted
+            self.send_response(200 if (start, end) == (0, served.size) else 206)
             self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(served.size))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("ETag", etag)
+            if (start, end) != (0, served.size):
+                self.send_header("Content-Range", f"bytes {start}-{end - 1}/{served.size}")
+            self.send_header("Content-Length", str(end - start))
             self.end_headers()
             if body:
-                self._stream(fd, key, served.size)
+                self._stream(fd, key, start, end)
         finally:
             if fd is not None:
                 os.close(fd)
 
-    def _stream(self, fd: int, key: str, size: int) -> None:
-        """Send the file a chunk at a time; each send may wait IDLE_SECONDS for the client to read."""
-        sent = 0
+    def _stream(self, fd: int, key: str, start: int, end: int) -> None:
+        """Send bytes start to end of the file a chunk at a time; each send may wait IDLE_SECONDS
+        for the client to read."""
+        sent, size = start, end
         try:
             while sent < size:
                 chunk = os.pread(fd, min(CHUNK, size - sent), sent)
@@ -383,13 +549,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                    f"{size:,} bytes: closed")
 
     def log_message(self, format, *args):  # one escaped line per request
-        print(f"{self.client_address[0]} {escaped(format % args)}", flush=True)
+        log(f"{self.client_address[0]} {escaped(format % args)}")
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8765, max_connections: int | None = None,
-                wheelhouse: Path | None = None) -> MirrorServer:
+                wheelhouse: Path | None = None, lock: Path | None = None) -> MirrorServer:
     """A mirror of the verified files of the cache, and of a wheelhouse if given (not started)."""
-    return MirrorServer((host, port), {**servable(), **(wheels(wheelhouse) if wheelhouse else {})},
+    return MirrorServer((host, port), {**servable(), **(wheels(wheelhouse, lock) if wheelhouse else {})},
                         max_connections)
 
 
@@ -403,21 +569,31 @@ def local_address() -> str:
             return "127.0.0.1"
 
 
-def serve(host: str | None = None, port: int = 8765, wheelhouse: Path | None = None) -> int:
-    """Serve the verified cache, and a wheelhouse if given, until Ctrl-C (``python -m dlhelpers serve``)."""
+def serve(host: str | None = None, port: int = 8765, wheelhouse: Path | None = None,
+          lock: Path | None = None) -> int:
+    """Serve the verified cache, and a wheelhouse if given, until Ctrl-C (``python -m dlhelpers serve``).
+
+    The wheels are checked against ``lock`` (default: requirements.txt here, where it is).
+    """
     host = host or local_address()
-    files = servable()  # verified before listening: a file's problem is not an address problem
+    left_out: list[str] = []
+    files = servable(left_out)  # verified before listening: a file's problem is not an address problem
     if wheelhouse is not None:
+        if lock is None and Path("requirements.txt").is_file():
+            lock = Path("requirements.txt")
         try:
-            found = wheels(wheelhouse)
+            found, refused = wheelhouse_files(wheelhouse, lock)
         except OSError as error:
-            print(f"PROBLEM: cannot read the wheelhouse {wheelhouse} ({error.strerror or error}): "
-                  "give the folder `python -m dlhelpers wheelhouse` filled.", file=sys.stderr)
+            print(f"PROBLEM: cannot read {error.filename or wheelhouse} ({error.strerror or error}): give the "
+                  "folder `python -m dlhelpers wheelhouse` filled, and the lesson's requirements.txt as --lock.",
+                  file=sys.stderr)
             return 2
         if not found:
-            print(f"PROBLEM: {wheelhouse} holds no wheel: fill it with `python -m dlhelpers "
-                  f"wheelhouse {wheelhouse}` first.", file=sys.stderr)
+            why = "".join(f"\n  {line}" for line in refused)
+            print(f"PROBLEM: {wheelhouse} holds no wheel that can be served{':' if why else '.'}{why}\n"
+                  f"Fill it with `python -m dlhelpers wheelhouse {wheelhouse}` first.", file=sys.stderr)
             return 2
+        left_out += refused
         files.update(found)
     try:
         server = MirrorServer((host, port), files)
@@ -432,24 +608,25 @@ def serve(host: str | None = None, port: int = 8765, wheelhouse: Path | None = N
         print(f"PROBLEM: cannot listen on {host}:{port} ({error.strerror or error}): {fix}.",
               file=sys.stderr)
         return 2
-    skipped = [name for name in cache.REGISTRY if cache.REGISTRY[name].path not in server.files]
     data = [path for path in server.files if not path.startswith(WHEELS)]
     print(f"Serving {len(data)} verified file(s) from {cache.cache_dir()}:")
     for path in data:
         print(f"  {path}")
-    if skipped:
-        print(f"Not served (missing or not valid; see `python -m dlhelpers check`): {', '.join(skipped)}")
-    address = local_address() if host in ("0.0.0.0", "") else host
+    for line in left_out:
+        print(f"Not served: {line}")
+    address = local_address() if host in ("0.0.0.0", "", "::") else host
     print("\nLearners on this network download from here with")
-    base = f"http://{address}:{server.server_address[1]}"
+    base = f"http://{f'[{address}]' if ':' in address else address}:{server.server_address[1]}"
     print(f"    {cache.MIRROR_ENV}={base} python -m dlhelpers download")
     print(f"(Windows: python -m dlhelpers download --mirror {base}; "
           f"in a notebook: %env {cache.MIRROR_ENV}={base}).")
     if server.index is not None:
         served = [s for key, s in server.files.items() if key.startswith(WHEELS)]
-        trusted = "" if address in ("127.0.0.1", "localhost") else f" --trusted-host {address}"
-        print(f"\nAnd {len(served)} wheels from {wheelhouse} ({sum(s.size for s in served) / 1e6:,.0f} MB): "
-              "learners install the lesson with pip from here alone, in the lesson's folder "
+        trusted = "" if address in ("127.0.0.1", "localhost", "::1") else f" --trusted-host {address}"
+        checked = (f"each checked against the hashes of {lock}" if lock is not None else
+                   "each a readable zip file (give --lock to check them against the lock's hashes)")
+        print(f"\nAnd {len(served)} wheels from {wheelhouse} ({sum(s.size for s in served) / 1e6:,.0f} MB, "
+              f"{checked}): learners install the lesson with pip from here alone, in the lesson's folder "
               "(pip checks every package of the lock against its hashes; the helpers' wheel, "
               "built from your folder, has none):")
         print(f"    python -m pip install --no-index --find-links {base}/{WHEELS}{trusted} -r requirements.txt")

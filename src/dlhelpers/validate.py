@@ -259,8 +259,11 @@ def check_weights(path: Path, network: str) -> str:
                 if dataset.external or dataset.is_virtual:
                     raise ContentError(f"the weights {dataset.name} are stored outside the file; "
                                        "a Keras weights file holds them itself")
-                if dataset.dtype.kind != "f" or dataset.dtype.itemsize > 8:
+                if dataset.dtype.kind != "f":
                     raise ContentError(f"the weights {dataset.name} are {dataset.dtype}, not floating point")
+                if dataset.dtype.itemsize > 8:
+                    raise ContentError(f"the weights {dataset.name} are {dataset.dtype}, wider than the "
+                                       "64-bit floating point Keras loads")
                 array = dataset[()]  # its size is fixed by the layout checked above
                 if not np.all(np.isfinite(array)):
                     raise ContentError(f"the weights {dataset.name} hold values that are not numbers")

@@ -103,10 +103,27 @@ def download(entries: list[Locked], platform: str, python: str, folder: Path) ->
         subprocess.run(command, check=True)
 
 
+def lesson_folder(source: Path) -> Path | None:
+    """``source`` as an absolute path if it is the lesson's folder (its pyproject.toml builds
+    the helpers), else None: pip reads a bare name such as ``lesson`` as a package on the index."""
+    import tomllib
+
+    folder = source.resolve()
+    try:
+        project = tomllib.loads((folder / "pyproject.toml").read_text()).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return folder if project.get("name") == "dlhelpers" else None
+
+
 def build_helpers(source: Path, folder: Path) -> None:
-    """The helpers' own wheel, built from the lesson's folder (not in the lock: it is this project)."""
+    """The helpers' own wheel, built from the lesson's folder (not in the lock: it is this project).
+
+    ``source`` is given to pip as an absolute path, which pip never takes for a
+    package's name on the index.
+    """
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--wheel-dir", str(folder), str(source)], check=True)
+                    "--wheel-dir", str(folder), str(source.resolve())], check=True)
 
 
 def make(folder: Path, lock: Path, platforms: list[str], pythons: list[str], source: Path) -> int:
@@ -119,6 +136,11 @@ def make(folder: Path, lock: Path, platforms: list[str], pythons: list[str], sou
         return 2
     if not entries or any(not entry.hashes for entry in entries):
         print(f"PROBLEM: {lock} is not a lock with hashes (`make lock` writes one).", file=sys.stderr)
+        return 2
+    if lesson_folder(source) is None:
+        print(f"PROBLEM: {source.resolve()} is not the lesson's folder (its pyproject.toml does not "
+              "build dlhelpers), and the helpers' wheel is built only from there: give the lesson's "
+              "requirements.txt as --lock, or run this in the lesson's folder.", file=sys.stderr)
         return 2
     folder.mkdir(parents=True, exist_ok=True)
     for platform in platforms:
@@ -135,7 +157,13 @@ def make(folder: Path, lock: Path, platforms: list[str], pythons: list[str], sou
                           f"{python} (its message is above); nothing it refused was kept.",
                           file=sys.stderr)
                     return 1
-    build_helpers(source, folder)
+    try:
+        build_helpers(source, folder)
+    except subprocess.CalledProcessError:
+        print(f"PROBLEM: pip could not build the helpers' wheel from {source.resolve()} (its message "
+              "is above; offline, it cannot fetch the build backend, setuptools): run this again "
+              "where pip can reach the package index.", file=sys.stderr)
+        return 1
     wheels = sorted(folder.glob("*.whl"))
     size = sum(path.stat().st_size for path in wheels)
     print(f"\n{folder}: {len(wheels)} wheels, {size / 1e6:,.0f} MB. Serve them beside the data with\n"
