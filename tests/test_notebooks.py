@@ -38,9 +38,9 @@ def test_results_keep_their_bounds(page, executed):
 
 
 def _with_bound(page: lesson.Page, key: str, value: str) -> lesson.Page:
-    """A copy of the page whose first bounded result block has ``key=value``."""
+    """A copy of the page whose scaled model's result block has ``key=value`` as its only bound."""
     changed = copy.deepcopy(page)
-    block = next(code for code, _ in changed.code() if code.bounds)
+    block = next(code for code, _ in changed.code() if code.result and "scaled model test accuracy" in code.output)
     block.bounds = {key: value}
     return changed
 
