@@ -161,6 +161,8 @@ def seeded_judgement(page: lesson.Page, executed) -> tuple[str | None, str]:
     if backend != page_backend:
         return None, (f"Keras ran on {backend}, not on the page's {page_backend}: the same seed draws "
                       "other weights there, so only the bounds judge")
+    if not any(code.output_seeded for code, _ in page.code()):
+        return "exact", "the page has no seeded blocks"
     here = run_environment(backend, run.get("variables"))
     for name, pin in pinned(page_backend).items():
         if here["versions"].get(name) != pin:
