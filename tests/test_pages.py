@@ -400,3 +400,16 @@ def test_a_tolerance_wider_than_a_claim_allows_is_caught(tmp_path):
         assert now in text
         problems = outputs.bounds_within_tolerance(lesson.parse(page.path, text.replace(now, wider)))
         assert any(said in p for p in problems), problems
+
+
+def test_notebooks_link_glossary_terms_to_the_websites_glossary():
+    """Each term at its first use, as on the site, to an anchor the glossary has."""
+    from tools.project import site_url
+
+    page = next(p for p in lesson.episodes() if p.name == "02-keras")
+    for exercises in (False, True):
+        text = "\n".join(c.source for c in build_notebooks.build(page, exercises).cells
+                         if c.cell_type == "markdown")
+        anchors = re.findall(rf"\]\({re.escape(site_url())}reference\.html#([\w-]+)\)", text)
+        assert "dense-network" in anchors and len(anchors) == len(set(anchors)), anchors
+        assert set(anchors) <= set(lesson.glossary().values())

@@ -23,6 +23,8 @@ and judged against its page by tools/outputs.py):
   and the benchmark skip (it needs a download these machines cannot make).
 - Concept diagrams, ``![alt](fig/NAME.svg)``, are embedded as PNGs drawn by
   tools/draw_figures.py, so they show wherever the notebook is opened.
+- Each glossary term (learners/reference.md) links to the website's glossary
+  at its first use, as on the site.
 - Fenced divs become headed markdown: challenge, solution (its code cells are
   tagged "solution"), callout, discussion, questions, objectives, keypoints.
   Instructor notes stay on the page only.
@@ -84,6 +86,8 @@ class NotebookWriter:
         self.cells: list = []
         self.markdown: list[str] = []
         self.answers = 0
+        # Each glossary term links to the website's glossary at its first use, as on the site.
+        self.terms = lesson.TermLinker(lesson.glossary(), f"{site_url()}reference.html")
 
     def flush(self) -> None:
         text = "\n".join(self.markdown).strip("\n")
@@ -123,7 +127,7 @@ class NotebookWriter:
     def add(self, nodes: list, divs: tuple = ()) -> None:
         for node in nodes:
             if isinstance(node, lesson.Text):
-                self.markdown.extend(embed_diagrams(lesson.render_quotes(line, html=False))
+                self.markdown.extend(embed_diagrams(lesson.render_quotes(self.terms.line(line), html=False))
                                      for line in node.lines)
             elif isinstance(node, lesson.Code):
                 self.add_code(node, divs)

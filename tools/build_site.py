@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import functools
 import html
 import json
 import re
@@ -36,6 +35,7 @@ from pathlib import Path
 import nbformat
 
 from tools import build_notebooks, layout, lesson, project
+from tools.lesson import TermLinker, glossary
 from tools.layout import ROOT
 
 
@@ -44,57 +44,6 @@ SOURCE = layout.SITE_SOURCE
 SITE = layout.SITE
 CONF = ROOT / "site"
 MANIFEST = layout.SITE_MANIFEST
-
-# -- The glossary: terms linked at first use ----------------------------------
-
-#: The glossary page: one ``## Term`` heading per term, its definition below.
-GLOSSARY = ROOT / "learners" / "reference.md"
-#: What a term is never linked inside: code, links, marks, maths, HTML, addresses.
-_PROTECTED = re.compile(r"`[^`]*`|\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\{[^}]*\}|\$[^$]*\$|<[^>]+>|https?://\S+")
-
-
-@functools.cache
-def glossary() -> dict[str, str]:
-    """The glossary's terms, in its order, with their anchors on the site (``myst_heading_anchors``)."""
-    terms = {}
-    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            term = line[3:].strip()
-            terms[term] = re.sub(r"[^\w\- ]", "", term.lower()).strip().replace(" ", "-")
-    return terms
-
-
-class TermLinker:
-    """Links each glossary term at its first use in a page's prose, once per page."""
-
-    def __init__(self, terms: dict[str, str], target: str = "reference.md"):
-        self.target = target
-        # Longest first, so that "batch normalisation" is linked before "batch" is looked for.
-        self.patterns = {term: re.compile(rf"(?<![\w-])({re.escape(term)}(?:s|es)?)(?![\w-])", re.I)
-                         for term in sorted(terms, key=len, reverse=True)}
-        self.anchors = terms
-        self.linked: list[str] = []
-
-    def line(self, line: str) -> str:
-        """The line with the first use of each term not yet linked made a link to the glossary."""
-        if line.lstrip().startswith(("#", ":::", "|", "!")):
-            return line  # headings, fences, tables, images
-        for term, pattern in self.patterns.items():
-            if term in self.linked or not pattern.search(line):
-                continue
-            # Split again for each term: a link just made protects what it holds.
-            pieces = _PROTECTED.split(line)
-            protected = _PROTECTED.findall(line)
-            for i, piece in enumerate(pieces):
-                match = pattern.search(piece)
-                if match:
-                    link = f"[{match[1]}]({self.target}#{self.anchors[term]})"
-                    pieces[i] = piece[:match.start()] + link + piece[match.end():]
-                    self.linked.append(term)
-                    line = "".join(part for pair in zip(pieces, protected + [""]) for part in pair)
-                    break
-        return line
-
 
 class SiteError(Exception):
     """The site cannot be built as the pages stand; the message says why and what to do."""
