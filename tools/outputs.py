@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 from importlib import metadata
-from pathlib import Path
 
 import yaml
 
