@@ -64,3 +64,56 @@ def test_the_learner_job_runs_the_setup_page_word_for_word(system, heading):
     assert lines[start:start + len(commands)] == commands
     assert lines[start + len(commands):][:2] == ["python -m dlhelpers download", "python -m dlhelpers check"]
     assert lines[-1].startswith("python -m tools.execute notebooks/01-introduction.ipynb")
+
+
+def _release_script() -> str:
+    workflow = yaml.safe_load(WORKFLOWS[0].read_text())
+    job = workflow["jobs"]["release"]
+    assert job["needs"] == "test" and "refs/heads/main" in job["if"]
+    return next(s["run"] for s in job["steps"] if "run" in s)
+
+
+def _release(repo: Path, bin_dir: Path) -> subprocess.CompletedProcess:
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "GITHUB_SHA": "abc123", "GH_TOKEN": "x", "HOME": str(repo)}
+    return subprocess.run(["bash", "-e", "-c", _release_script()], cwd=repo, env=env,
+                          capture_output=True, text=True)
+
+
+def test_a_version_bump_on_main_is_tagged_and_released_once(tmp_path):
+    """The release job's own script, run in a copy with `gh` replaced by a recorder."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("pyproject.toml", "CHANGELOG.md"):
+        (repo / name).write_text((ROOT / name).read_text())
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "c"], cwd=repo, check=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/gh-args\ncp notes.md {tmp_path}/gh-notes\n')
+    gh.chmod(0o755)
+    (bin_dir / "python3").symlink_to(sys.executable)
+
+    from tools import project
+    version = project.version()
+    done = _release(repo, bin_dir)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "gh-args").read_text().split() == [
+        "release", "create", f"v{version}", "--target", "abc123", "--title", "Release", version,
+        "--notes-file", "notes.md"]
+    notes = (tmp_path / "gh-notes").read_text()
+    entry = (ROOT / "CHANGELOG.md").read_text().split(f"## {version}", 1)[1].split("\n## ", 1)[0]
+    assert notes == f"## {version}{entry}\n" or notes == f"## {version}{entry}"
+
+    (tmp_path / "gh-args").unlink()
+    subprocess.run([*git, "tag", f"v{version}"], cwd=repo, check=True)
+    done = _release(repo, bin_dir)
+    assert done.returncode == 0 and "released already" in done.stdout
+    assert not (tmp_path / "gh-args").exists()
+
+    subprocess.run([*git, "tag", "-d", f"v{version}"], cwd=repo, check=True, capture_output=True)
+    (repo / "CHANGELOG.md").write_text("# Changelog\n")
+    done = _release(repo, bin_dir)
+    assert done.returncode != 0 and f"no entry for {version}" in done.stderr
+    assert not (tmp_path / "gh-args").exists()
