@@ -184,12 +184,6 @@ def stored_output(node: lesson.Code):
     return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
 
 
-def colab_url(path: str) -> str:
-    """The "Open in Colab" address of a notebook at ``path`` in the repository."""
-    repo = repository_url().removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{repo}/blob/main/{path}"
-
-
 def notebook_path(page: lesson.Page, exercises: bool = False) -> Path:
     """Where a page's complete or exercise notebook lives (tools/layout.py)."""
     return layout.notebook(page.name, exercises)
@@ -201,7 +195,7 @@ def build(page: Path | lesson.Page, exercises: bool = False) -> nbformat.Noteboo
         page = lesson.parse(page)
     writer = NotebookWriter(exercises)
     url = repository_url()
-    colab = colab_url(notebook_path(page, exercises).relative_to(ROOT).as_posix())
+    colab = project.colab_url(notebook_path(page, exercises).relative_to(ROOT).as_posix())
     writer.markdown = [
         f"# {page.title}" + (" (exercises)" if exercises else ""),
         "",

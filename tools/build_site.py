@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools import build_notebooks, layout, lesson, project
+from tools import layout, lesson, project
 from tools.lesson import TermLinker, glossary
 from tools.layout import ROOT
 
@@ -244,10 +244,10 @@ def links(site_page: SitePage) -> str:
         <p class="lesson-minutes">Teaching: {teaching} min &middot; Exercises: {exercises} min</p>
         <p>Notebooks:
         <a class="notebook-download" href="{practice}" download>exercise version</a>
-        (<a class="colab" href="{html.escape(build_notebooks.colab_url(practice))}">open in Colab</a>)
+        (<a class="colab" href="{html.escape(project.colab_url(practice))}">open in Colab</a>)
         &middot;
         <a class="notebook-download" href="{complete}" download>complete, with solutions</a>
-        (<a class="colab" href="{html.escape(build_notebooks.colab_url(complete))}">open in Colab</a>)
+        (<a class="colab" href="{html.escape(project.colab_url(complete))}">open in Colab</a>)
         </p>
         </div>"""))
 

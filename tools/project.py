@@ -64,6 +64,12 @@ def site_url() -> str:
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
+def colab_url(path: str) -> str:
+    """The "Open in Colab" address of a notebook at ``path`` in the repository."""
+    repo = repository_url().removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repo}/blob/main/{path}"
+
+
 #: The locks `make lock` writes from pyproject.toml (uv): the learners' set, and the
 #: maintainers' set, which holds every learner version too.
 LOCKS = {"lesson": ROOT / "requirements.txt",
