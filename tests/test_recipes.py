@@ -1,9 +1,11 @@
-"""CONTRIBUTING.md's recipe "Add an episode", followed with a throwaway episode.
+"""CONTRIBUTING.md's recipe "Add an episode", followed with a throwaway 60-minute episode.
 
 In a copy of the repository: a page and its config.yaml entry (and its row in
-the instructor schedule), then the recipe's commands. The new episode must be
-generated into both notebooks, pass the page tests, run and be judged like any
-other (a bound included), and appear on the site with its output.
+the instructor schedule), then the recipe's commands. An hour more does not fit
+two days, so the schedule test fails and says what to do; following it, the
+page becomes a bonus page. It must then be generated into both notebooks, pass
+the page tests, run and be judged like any other (a bound included), and appear
+on the site with its output.
 """
 
 import shutil
@@ -14,8 +16,8 @@ from tools import layout, lesson
 
 PAGE = '''---
 title: "A throwaway episode"
-teaching: 5
-exercises: 5
+teaching: 45
+exercises: 15
 ---
 
 ::: questions
@@ -87,8 +89,16 @@ def test_a_new_episode_by_the_recipe(tmp_path, executed):
     text = notes.read_text()
     old_total = next(line for line in text.splitlines() if line.startswith("| total |"))
     teaching, exercises = (int(c) for c in old_total.split("|")[2:4])
-    text = text.replace(old_total, f"| 7 Throwaway | 5 | 5 | a test's |\n"
-                        f"| total | {teaching + 5} | {exercises + 5} | {old_total.split('|')[4].strip()} |")
+    notes.write_text(text.replace(old_total, f"| 7 Throwaway | 45 | 15 | a test's |\n"
+                                  f"| total | {teaching + 45} | {exercises + 15} | "
+                                  f"{old_total.split('|')[4].strip()} |"))
+    # 4: an hour more does not fit two days; the test says so and what to do.
+    full = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                           "tests/test_pages.py", "-k", "schedule"], cwd=copy, capture_output=True, text=True)
+    assert full.returncode != 0 and "list the new page under `bonus:` in config.yaml" in full.stdout, full.stdout
+    # Following it: a bonus page, outside the schedule.
+    (copy / "config.yaml").write_text(config.replace("- bonus-3-backpropagation.md\n",
+                                                     "- bonus-3-backpropagation.md\n- 07-throwaway.md\n"))
     notes.write_text(text)
     # 5: make notebooks, then the tests that judge a page.
     run(["-m", "tools.build_notebooks"], copy)
