@@ -3,10 +3,10 @@
 Every file the lesson downloads is listed once, in :data:`REGISTRY`. Files
 are kept in one cache folder (:func:`cache_dir`, pooch's cache location),
 downloaded with requests (resumed by HTTP range, with a size cap and a stall
-limit), and
-every file is verified before it is used: by its sha256 where the true bytes
-are known, and always by its content (:mod:`dlhelpers.validate`), so that a
-web page, a cut-off download or a damaged file is never taken for data.
+limit), and every file is verified before it is used: by its sha256 where the
+true bytes are known, and always by its content (:mod:`dlhelpers.validate`),
+so that a web page, a cut-off download or a damaged file is never taken for
+data.
 
 Environment variables (read when a file is needed, not at import):
 
