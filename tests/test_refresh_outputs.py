@@ -98,7 +98,8 @@ def test_refresh_reports_a_cell_that_is_missing_or_silent(tmp_path):
     stale.cells = [c for c in stale.cells if c.source != "x = 6\nx * 7"]
     nbformat.write(stale, notebook)
     notes = refresh_outputs.refresh(page_path, notebook)
-    assert notes == ["99-refresh.md:7: not in executed.ipynb as it stands; regenerate and rerun it",
+    assert notes == ["99-refresh.md:7: not in executed.ipynb as it stands; block left alone: run "
+                     "`make notebooks`, then `make lesson` (or `python -m tools.execute notebooks/99-refresh.ipynb`)",
                      "99-refresh.md:26: abbreviated output left alone"]  # the .varies block: not a word
     assert page_path.read_text() == PAGE
 

@@ -73,16 +73,16 @@ def site_pages() -> list[SitePage]:
 def executed_notebook(page: lesson.Page):
     """The page's notebook as tools/execute.py ran it; a :class:`SiteError` if none is current."""
     path = layout.executed(page.name)
-    command = f"make lesson` (or `python -m tools.execute {layout.shown(layout.notebook(page.name))}`)"
     if not path.exists():
-        raise SiteError(f"{layout.shown(path)} is missing: run `{command}, then build the site again.")
+        raise SiteError(f"{layout.shown(path)} is missing: {layout.rerun(page.name)}, "
+                        "then build the site again.")
     notebook = nbformat.read(path, as_version=4)
     cells = lesson.cells_by_id(notebook)
-    stale = [code for code, divs in page.code() if "instructor" not in divs
-             and (code.id not in cells or cells[code.id].source != code.source)]
+    stale = [code for code, divs in page.code()
+             if "instructor" not in divs and lesson.current_cell(cells, code) is None]
     if stale:
         raise SiteError(f"{layout.shown(path)} is out of date with {page.path.name} (line {stale[0].line} "
-                        f"and {len(stale) - 1} more blocks changed): run `make notebooks`, then `{command}.")
+                        f"and {len(stale) - 1} more blocks changed): {layout.rerun(page.name)}.")
     return notebook
 
 
@@ -124,10 +124,10 @@ class PageWriter:
             if node.output is not None:
                 parts.append(self.text_output(node.output))
             return "\n".join(parts)
-        cell = self.cells.get(node.id)
-        if cell is None or cell.source != node.source:
+        cell = lesson.current_cell(self.cells, node)
+        if cell is None:
             raise SiteError(f"{self.page.path.name}:{node.line}: the executed notebook does not "
-                             "match the page; run `make notebooks`")
+                            f"hold this block as it stands: {layout.rerun(self.page.name)}")
         before = self.figure_count
         parts += self.outputs(cell.outputs, node)
         images = self.figure_count - before

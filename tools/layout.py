@@ -48,3 +48,9 @@ def shown(path: Path) -> str:
     """A path as printed: relative to the repository where it is inside it."""
     path = Path(path)
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def rerun(page_name: str) -> str:
+    """What to do when an executed notebook does not hold a page's code as it stands."""
+    return (f"run `make notebooks`, then `make lesson` (or `python -m tools.execute "
+            f"{shown(notebook(page_name))}`)")

@@ -420,6 +420,17 @@ def cells_by_id(notebook) -> dict:
     return {cell.get("id"): cell for cell in notebook.cells if cell.cell_type == "code"}
 
 
+def current_cell(cells: dict, code: Code):
+    """The executed cell (from :func:`cells_by_id`) that ran ``code`` as the page has it now.
+
+    None when the notebook lacks the block or ran other code: the one test of
+    whether an executed notebook is current, for the site, the judge and
+    tools/refresh_outputs.py (the advice they give: :func:`tools.layout.rerun`).
+    """
+    cell = cells.get(code.id)
+    return cell if cell is not None and cell.source == code.source else None
+
+
 def shows_value(source: str) -> bool:
     """Whether Jupyter shows the value of a cell's last line: an expression, not print(), no ';'."""
     try:

@@ -208,10 +208,10 @@ def differences(page: lesson.Page, executed, seeded: str | None = "exact") -> li
     for code, _ in page.code():
         if not code.checked or (code.output_seeded and not seeded) or code.kind == "no-test":
             continue
-        cell = cells.get(code.id)
-        if cell is None or cell.source != code.source:
+        cell = lesson.current_cell(cells, code)
+        if cell is None:
             problems.append(f"{page.path.name}:{code.line}: the executed notebook does not hold "
-                            "this block as it stands (run `make lesson` or tools.execute again)")
+                            f"this block as it stands: {layout.rerun(page.name)}")
             continue
         printed = lesson.output_text(cell, code) or ""
         if code.output_seeded and seeded == "close":

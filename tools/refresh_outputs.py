@@ -32,7 +32,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from tools import lesson, outputs
+from tools import layout, lesson, outputs
 
 HEADER = """\
 # The environment that recorded each page's seeded output blocks, written by
@@ -74,9 +74,10 @@ def refresh(page_path: Path, executed: Path, standin_ok: bool = False) -> list[s
         if any(line.strip() == "..." for line in code.output.splitlines()):
             notes.append(f"{where}: abbreviated output left alone")
             continue
-        cell = cells.get(code.id)
-        if cell is None or cell.source != code.source:
-            notes.append(f"{where}: not in {executed.name} as it stands; regenerate and rerun it")
+        cell = lesson.current_cell(cells, code)
+        if cell is None:
+            notes.append(f"{where}: not in {executed.name} as it stands; block left alone: "
+                         f"{layout.rerun(page.name)}")
             continue
         new = lesson.output_text(cell, code)
         if new is None:
