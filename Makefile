@@ -1,4 +1,4 @@
-# Two commands for a fresh machine with Python 3.11 to 3.13:
+# Two commands for a fresh machine with a Python the lesson supports (setup.md):
 #   make lesson   set everything up, download the data, run every notebook, build the website
 #   make test     run the test suite: helper package, pages, every notebook re-executed,
 #                 the website built from those runs and checked in headless Chromium
@@ -6,7 +6,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: lesson test setup lock notebooks figures site benchmark test-py313 colab
+.PHONY: lesson test setup lock notebooks figures site benchmark test-newest colab
+
+# The supported Pythons, oldest first: pyproject.toml's classifiers, their one home.
+PYTHONS := $(shell $(PYTHON) -m tools.project pythons)
 lesson: setup
 	$(BIN)/python -m dlhelpers check --no-data
 	@# A file that cannot be fetched is reported with what to do; the notebooks
@@ -37,7 +40,7 @@ $(VENV)/.installed: pyproject.toml requirements.txt $(MAINTAINER_LOCK)
 # lock adds the tools and keeps every learner version (-c). Versions that still
 # satisfy pyproject stay; `make lock UPGRADE=1` moves everything to the newest.
 # tests/test_lock.py fails while pyproject and the locks disagree.
-LOCK_FLAGS = --universal --python-version 3.11 --generate-hashes --quiet \
+LOCK_FLAGS = --universal --python-version $(firstword $(PYTHONS)) --generate-hashes --quiet \
   --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra lesson $(LOCK_FLAGS) -o requirements.txt
@@ -72,33 +75,35 @@ benchmark: setup
 	@if [ -z "$(REAL_DATA)" ]; then eval "$$($(BIN)/python -m tools.standin --real-size build/standin-real-size)"; fi; \
 	  $(BIN)/python -m tools.benchmark --compare
 
-# The newest supported Python (3.13; .ci/run runs this after `make test`): the
-# lesson's pins installed on it, then the helper tests and episodes 1-3 executed and
-# judged as on 3.11. Its executed notebooks go to build/py313/, apart from the site's.
-PYTHON313 ?= python3.13
-VENV313   := .venv-3.13
-PY313_NOTEBOOKS := 01-introduction 02-keras 03-monitor-the-model
-test-py313: $(VENV313)/.installed
-	LESSON_BUILD=build/py313 $(VENV313)/bin/python -m pytest -p no:cacheprovider \
+# The newest supported Python (.ci/run runs this after `make test`): the lesson's
+# pins installed on it, then the helper tests and episodes 1-3 executed and judged
+# as on the default Python. Its executed notebooks go to build/newest-python/,
+# apart from the site's.
+PYTHON_NEWEST ?= python$(lastword $(PYTHONS))
+VENV_NEWEST   := .venv-newest
+NEWEST_NOTEBOOKS := 01-introduction 02-keras 03-monitor-the-model
+test-newest: $(VENV_NEWEST)/.installed
+	LESSON_BUILD=build/newest-python $(VENV_NEWEST)/bin/python -m pytest -p no:cacheprovider \
 	  tests/test_helpers.py tests/test_data.py tests/test_mirror_room.py \
-	  $(foreach nb,$(PY313_NOTEBOOKS),"tests/test_notebooks.py::test_notebook_prints_what_its_page_shows[$(nb)]") \
+	  $(foreach nb,$(NEWEST_NOTEBOOKS),"tests/test_notebooks.py::test_notebook_prints_what_its_page_shows[$(nb)]") \
 	  $(foreach nb,02-keras 03-monitor-the-model,"tests/test_notebooks.py::test_results_keep_their_bounds[$(nb)]")
 
-$(VENV313)/.installed: pyproject.toml requirements.txt $(MAINTAINER_LOCK)
-	$(PYTHON313) -m venv $(VENV313)
-	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV313)/bin/python -m pip install --quiet -r $(MAINTAINER_LOCK)
-	$(VENV313)/bin/python -m pip install --quiet --no-deps -e .
+$(VENV_NEWEST)/.installed: pyproject.toml requirements.txt $(MAINTAINER_LOCK)
+	$(PYTHON_NEWEST) -m venv $(VENV_NEWEST)
+	$(VENV_NEWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_NEWEST)/bin/python -m pip install --quiet -r $(MAINTAINER_LOCK)
+	$(VENV_NEWEST)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-# The lesson as Colab runs it: a fresh Python 3.13 environment holding exactly
-# Colab's published versions (tools/colab-versions.txt), then the notebooks'
+# The lesson as Colab runs it: a fresh environment on Colab's Python holding exactly
+# Colab's published versions (tools/colab-versions.txt names both), then the notebooks'
 # install cells, the check and every notebook (tools/colab_check.py; report in
 # build/colab.md). Rebuilt from scratch each time, as a Colab runtime is.
+PYTHON_COLAB ?= python$(shell sed -n "s/^\# Colab's Python: //p" tools/colab-versions.txt)
 VENVCOLAB := .venv-colab
 colab:
 	rm -rf $(VENVCOLAB)
-	$(PYTHON313) -m venv $(VENVCOLAB)
+	$(PYTHON_COLAB) -m venv $(VENVCOLAB)
 	$(VENVCOLAB)/bin/python -m pip install --quiet --upgrade pip
 	$(VENVCOLAB)/bin/python -m pip install --quiet -r tools/colab-versions.txt
 	$(VENVCOLAB)/bin/python -m tools.colab_check

@@ -46,7 +46,7 @@ def pytest_ignore_collect(collection_path, config):
 # tools/execute.py (nbclient) is the one executor of the complete notebooks: it
 # writes build/notebooks/, which the notebook tests judge (tests/test_notebooks.py)
 # and the website is built from (tests/test_site.py), whichever runs first.
-# LESSON_BUILD names another folder (the Python 3.13 run: build/py313).
+# LESSON_BUILD names another folder (the newest Python's run: build/newest-python).
 
 @pytest.fixture(scope="session")
 def executed():

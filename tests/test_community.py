@@ -78,10 +78,17 @@ def test_setup_page_has_a_path_per_system_and_the_supported_pythons():
     for system in ("Windows (PowerShell)", "macOS (Terminal, Apple silicon)", "Linux (a terminal)",
                    "Any system: Miniforge and environment.yml", "Colab"):
         assert f"## {system}" in text, system
-    (_, low), (_, high) = checks.PYTHON_RANGE
-    versions = [f"3.{minor}" for minor in range(low, high + 1)]
-    assert f"**Python {', '.join(versions[:-1])} or {versions[-1]}**" in text
-    assert f"py -{versions[-1]} -m venv .venv" in text and "Activate.ps1" in text
+    # The supported Pythons (pyproject's classifiers), where learners read them.
+    versions = project.pythons()
+    newest = versions[-1]
+    assert f"**Python {', '.join(versions[:-1])} or {newest}**" in text
+    assert f"py -{newest} -m venv .venv" in text and "Activate.ps1" in text
+    assert f"python{newest} -m venv .venv" in text and f"brew install python@{newest}" in text
+    assert f"outside {versions[0]}-{newest}" in text
+    named = set(re.findall(r"(?<![\d.])3\.(1\d)(?![\d.])", text))  # Python 3.1x, not "3.5 GB"
+    assert named <= {v.split(".")[1] for v in versions} | {str(int(newest.split(".")[1]) + 1)}, named
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert f"python>={versions[0]},<3.{int(newest.split('.')[1]) + 1}" in environment["dependencies"]
     assert "Set-ExecutionPolicy -Scope CurrentUser RemoteSigned" in text and "260 characters" in text
     pins = checks.pinned_versions()
     assert f'"jax[cuda12]=={pins["jax"]}" "tensorflow[and-cuda]=={pins["tensorflow"]}"' in text

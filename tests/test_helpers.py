@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 import dlhelpers as dlh
 from dlhelpers import checks, cli, models
+from tools import project
 
 
 @pytest.fixture(autouse=True)
@@ -92,22 +93,31 @@ def test_check_fails_on_missing_package(monkeypatch, capsys):
     assert "pooch is not installed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("minor", [11, 12, 13])
-def test_check_accepts_the_supported_pythons(minor, monkeypatch, capsys):
-    monkeypatch.setattr(checks, "_python_version", lambda: (3, minor))
+#: The supported Pythons as pyproject.toml's classifiers list them, e.g. (3, 11) to (3, 13).
+PYTHONS = [tuple(int(n) for n in version.split(".")) for version in project.pythons()]
+
+
+def test_the_check_reads_the_supported_pythons_from_the_installed_metadata():
+    assert checks.supported_pythons() == tuple(project.pythons()) and len(PYTHONS) >= 2
+
+
+@pytest.mark.parametrize("version", PYTHONS, ids=str)
+def test_check_accepts_the_supported_pythons(version, monkeypatch, capsys):
+    monkeypatch.setattr(checks, "_python_version", lambda: version)
     assert checks.python_problem() is None
     assert dlh.check_setup(data=False)
-    assert f"Python          3.{minor}\n" in capsys.readouterr().out
+    assert f"Python          3.{version[1]}\n" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("version", [(3, 10), (3, 14)])
+@pytest.mark.parametrize("version", [(3, PYTHONS[0][1] - 1), (3, PYTHONS[-1][1] + 1)], ids=str)
 def test_check_rejects_other_pythons_and_says_how_to_get_one(version, monkeypatch, capsys):
     monkeypatch.setattr(checks, "_python_version", lambda: version)
     assert not dlh.check_setup(data=False)
     out = capsys.readouterr().out
     assert f"PROBLEM: Python {version[0]}.{version[1]} is not supported" in out
-    assert "wheels for Python 3.11, 3.12, 3.13 only" in out
-    assert "Install Python 3.13 (python.org; on Windows `py install 3.13`" in out
+    listed, newest = ", ".join(project.pythons()), project.pythons()[-1]
+    assert f"wheels for Python {listed} only" in out
+    assert f"Install Python {newest} (python.org; on Windows `py install {newest}`" in out
     assert "or use Colab" in out
 
 

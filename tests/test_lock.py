@@ -57,3 +57,9 @@ def test_the_lock_is_universal():
     # macOS-only packages are there, with their markers.
     assert "colorama==" in LESSON and "sys_platform == 'win32'" in LESSON
     assert "appnope==" in LESSON and "sys_platform == 'darwin'" in LESSON
+
+
+def test_installing_needs_the_oldest_supported_python():
+    """pyproject's classifiers list the Pythons (their one home); requires-python names the oldest."""
+    oldest = project.pythons()[0]
+    assert project.pyproject()["requires-python"] == f">={oldest}"

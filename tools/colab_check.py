@@ -48,6 +48,11 @@ LACKING = ("dlhelpers", "palmerpenguins", *project.COLAB_LACKS.values())
 HARNESS = ("nbclient", "nbformat", "pyyaml")
 
 
+def colab_python() -> str:
+    """Colab's Python ("3.13"), as tools/colab-versions.txt names it (the Makefile reads it too)."""
+    return re.search(r"^# Colab's Python: (3\.\d+)$", VERSIONS.read_text(), re.MULTILINE)[1]
+
+
 def colab_versions() -> dict[str, str]:
     """Colab's versions as listed in tools/colab-versions.txt, by lower-case name."""
     pins = {}
@@ -134,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     wrong = [f"{name} {before.get(name, 'missing')} (Colab: {version})"
              for name, version in colab.items() if before.get(name) != version]
     present = [name for name in LACKING if name in before]
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if python != colab_python():
+        wrong.insert(0, f"Python {python} (Colab: {colab_python()})")
     if wrong or present:
         print("Not Colab's environment:", "; ".join(wrong + [f"{n} already installed" for n in present]))
         print("Build it with `make colab`, which starts from an empty environment.")

@@ -25,6 +25,14 @@ def pyproject() -> dict:
         return tomllib.load(file)["project"]
 
 
+def pythons() -> list[str]:
+    """The Pythons the lesson supports, oldest first: pyproject's classifiers, their one home."""
+    prefix = "Programming Language :: Python :: "
+    found = [c.removeprefix(prefix) for c in pyproject()["classifiers"] if re.fullmatch(
+        re.escape(prefix) + r"3\.\d+", c)]
+    return sorted(found, key=lambda version: int(version.split(".")[1]))
+
+
 def extra(name: str) -> list[str]:
     """An install set's requirements (``lesson`` or ``maintainer``), as written."""
     return [requirement.strip() for requirement in pyproject()["optional-dependencies"][name]]
@@ -101,3 +109,11 @@ def lock_disagreements(requirements: list[str], lock_text: str) -> list[str]:
             problems.append(f"pyproject pins {requirement.strip()}, the lock has "
                             f"{', '.join(sorted(found)) if found else 'nothing'}")
     return problems
+
+
+if __name__ == "__main__":  # `python -m tools.project pythons`: for the Makefile, .ci/run and the workflow
+    import sys
+
+    if sys.argv[1:] != ["pythons"]:
+        raise SystemExit("usage: python -m tools.project pythons")
+    print(" ".join(pythons()))

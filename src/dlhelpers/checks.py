@@ -19,8 +19,6 @@ CHECKED = (
 )
 #: Major versions the lesson cannot run without; anything else is a warning.
 REQUIRED_MAJOR = {"keras": 3, "tensorflow": 2}
-#: The Pythons the lesson's pins install on (TensorFlow 2.21 publishes wheels for these).
-PYTHON_RANGE = ((3, 11), (3, 13))
 #: Where no TensorFlow wheel exists at all, whatever the Python: (system, machine).
 NO_TENSORFLOW = {("Darwin", "x86_64"): "Intel Macs", ("Windows", "ARM64"): "Windows on ARM"}
 SETUP_PAGE = "the setup page's section for your system"
@@ -35,17 +33,31 @@ def on_colab() -> bool:
     return bool(os.environ.get("COLAB_RELEASE_TAG")) or "google.colab" in sys.modules
 
 
+def supported_pythons() -> tuple[str, ...]:
+    """The Pythons the lesson's pins install on, oldest first ("3.11", ...).
+
+    pyproject.toml's classifiers are their one home, read here from the
+    installed package's metadata; empty where the helpers are not installed.
+    """
+    try:
+        classifiers = importlib.metadata.metadata("dlhelpers").get_all("Classifier") or []
+    except importlib.metadata.PackageNotFoundError:
+        return ()
+    found = [m[1] for c in classifiers if (m := re.fullmatch(r"Programming Language :: Python :: (3\.\d+)", c))]
+    return tuple(sorted(found, key=lambda version: int(version.split(".")[1])))
+
+
 def python_problem(version: tuple[int, int] | None = None) -> str | None:
     """What is wrong with this Python for the lesson, with how to get a suitable one; None if fine."""
     version = version or _python_version()
-    low, high = PYTHON_RANGE
-    if low <= version <= high:
+    pythons = supported_pythons()
+    if not pythons or f"{version[0]}.{version[1]}" in pythons:
         return None
-    shown = ", ".join(f"3.{minor}" for minor in range(low[1], high[1] + 1))
+    newest = pythons[-1]
     return (f"Python {version[0]}.{version[1]} is not supported: the lesson's TensorFlow has wheels "
-            f"for Python {shown} only, so `pip install` fails with \"No matching distribution found "
-            f"for tensorflow\". Install Python {high[0]}.{high[1]} (python.org; on Windows `py install "
-            f"{high[0]}.{high[1]}`; or Miniforge with environment.yml, see {SETUP_PAGE}), make a new "
+            f"for Python {', '.join(pythons)} only, so `pip install` fails with \"No matching distribution "
+            f"found for tensorflow\". Install Python {newest} (python.org; on Windows `py install "
+            f"{newest}`; or Miniforge with environment.yml, see {SETUP_PAGE}), make a new "
             "virtual environment with it, or use Colab.")
 
 

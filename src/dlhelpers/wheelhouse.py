@@ -44,9 +44,8 @@ PLATFORMS = {
               [f"macosx_{major}_0_{arch}" for major in (12, 11) for arch in ("arm64", "universal2")]
               + [f"macosx_10_{minor}_universal2" for minor in range(16, 8, -1)]),
 }
-#: The Pythons the lesson supports (checks.PYTHON_RANGE).
-(_MAJOR, _LOW), (_, _HIGH) = checks.PYTHON_RANGE
-PYTHONS = tuple(f"{_MAJOR}.{minor}" for minor in range(_LOW, _HIGH + 1))
+#: The Pythons the lesson supports (pyproject.toml's classifiers).
+PYTHONS = checks.supported_pythons()
 
 
 @dataclass(frozen=True)
