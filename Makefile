@@ -16,8 +16,8 @@ lesson: setup
 	@# that do not need it still run, and one that does fails with the same message
 	@# (the table names it; the full message is in build/logs/).
 	-$(BIN)/python -m dlhelpers download
-	$(BIN)/python -m tools.benchmark
-	$(BIN)/python -m tools.build_site
+	$(BIN)/python -m tools.run.benchmark
+	$(BIN)/python -m tools.builders.build_site
 
 test: setup
 	$(BIN)/python -m pytest
@@ -50,30 +50,30 @@ lock: setup
 # For maintainers: regenerate the notebooks (complete and exercise versions)
 # after editing a page in episodes/.
 notebooks: setup
-	$(BIN)/python -m tools.build_notebooks
+	$(BIN)/python -m tools.builders.build_notebooks
 
 # For maintainers: redraw the concept diagrams, episodes/fig/*.svg, after
-# editing tools/draw_figures.py (the notebooks embed the same drawings).
+# editing tools/builders/draw_figures.py (the notebooks embed the same drawings).
 figures: setup
-	$(BIN)/python -m tools.draw_figures
-	$(BIN)/python -m tools.build_notebooks
+	$(BIN)/python -m tools.builders.draw_figures
+	$(BIN)/python -m tools.builders.build_notebooks
 
 # The website under build/site/, from the executed notebooks in build/notebooks/
 # (`make lesson` or `make test` writes them). It runs nothing: a missing or
 # stale executed notebook is an error that names the command to run.
 site: setup
-	$(BIN)/python -m tools.build_site
+	$(BIN)/python -m tools.builders.build_site
 
 # The notebook step of `make lesson`, on both Keras backends: run and time every notebook
 # on JAX and on TensorFlow; print wall times (with the kernel's start and stop) and headline
 # results side by side and each notebook's three slowest cells, labelled by their costly line
 # (build/benchmark.md). The lesson's choice of backend (src/dlhelpers/backend.py) rests on
 # this table. The image episodes run on a generated stand-in as large as Dollar Street 10
-# (878 training images, tools/standin.py), so the times are what learners wait for;
+# (878 training images, tools/run/standin.py), so the times are what learners wait for;
 # REAL_DATA=1 uses the data cache as it is.
 benchmark: setup
-	@if [ -z "$(REAL_DATA)" ]; then eval "$$($(BIN)/python -m tools.standin --real-size build/standin-real-size)"; fi; \
-	  $(BIN)/python -m tools.benchmark --compare
+	@if [ -z "$(REAL_DATA)" ]; then eval "$$($(BIN)/python -m tools.run.standin --real-size build/standin-real-size)"; fi; \
+	  $(BIN)/python -m tools.run.benchmark --compare
 
 # The newest supported Python (.ci/run runs this after `make test`): the lesson's
 # pins installed on it, then the helper tests and episodes 1-3 executed and judged
@@ -96,14 +96,14 @@ $(VENV_NEWEST)/.installed: pyproject.toml requirements.txt $(MAINTAINER_LOCK)
 	touch $@
 
 # The lesson as Colab runs it: a fresh environment on Colab's Python holding exactly
-# Colab's published versions (tools/colab-versions.txt names both), then the notebooks'
-# install cells, the check and every notebook (tools/colab_check.py; report in
+# Colab's published versions (tools/maintain/colab-versions.txt names both), then the notebooks'
+# install cells, the check and every notebook (tools/maintain/colab_check.py; report in
 # build/colab.md). Rebuilt from scratch each time, as a Colab runtime is.
-PYTHON_COLAB ?= python$(shell sed -n "s/^\# Colab's Python: //p" tools/colab-versions.txt)
+PYTHON_COLAB ?= python$(shell sed -n "s/^\# Colab's Python: //p" tools/maintain/colab-versions.txt)
 VENVCOLAB := .venv-colab
 colab:
 	rm -rf $(VENVCOLAB)
 	$(PYTHON_COLAB) -m venv $(VENVCOLAB)
 	$(VENVCOLAB)/bin/python -m pip install --quiet --upgrade pip
-	$(VENVCOLAB)/bin/python -m pip install --quiet -r tools/colab-versions.txt
-	$(VENVCOLAB)/bin/python -m tools.colab_check
+	$(VENVCOLAB)/bin/python -m pip install --quiet -r tools/maintain/colab-versions.txt
+	$(VENVCOLAB)/bin/python -m tools.maintain.colab_check

@@ -4,11 +4,11 @@ import os
 
 import pytest
 
-from tools.check_site import serve  # a quiet file server on 127.0.0.1
+from tools.builders.check_site import serve  # a quiet file server on 127.0.0.1
 
 # The image episodes run on the real Dollar Street photos, downloaded once,
 # unless DLHELPERS_DATA points at a folder that holds the generated stand-in
-# (tools/standin.py; .ci/run writes it on the offline test machines only).
+# (tools/run/standin.py; .ci/run writes it on the offline test machines only).
 # No MPLBACKEND here: kernels must keep Jupyter's inline backend, or figures
 # drawn with plain pyplot (seaborn's pair plot) never reach the outputs the
 # site shows. Without a display, matplotlib in this process falls back to Agg.
@@ -43,7 +43,7 @@ def pytest_ignore_collect(collection_path, config):
 
 
 # -- The complete notebooks, executed once per test run ------------------------
-# tools/execute.py (nbclient) is the one executor of the complete notebooks: it
+# tools/run/execute.py (nbclient) is the one executor of the complete notebooks: it
 # writes build/notebooks/, which the notebook tests judge (tests/test_notebooks.py)
 # and the website is built from (tests/test_site.py), whichever runs first.
 # LESSON_BUILD names another folder (the newest Python's run: build/newest-python).
@@ -53,7 +53,8 @@ def executed():
     """``executed(page)``: the page's complete notebook run once this session; (row, notebook)."""
     import nbformat
 
-    from tools import execute, layout
+    from tools import layout
+    from tools.run import execute
 
     out = layout.ROOT / os.environ["LESSON_BUILD"] if os.environ.get("LESSON_BUILD") else layout.BUILD
     runs = {}

@@ -1,8 +1,8 @@
-"""Sphinx settings for the lesson website; built by tools/build_site.py (`make site`).
+"""Sphinx settings for the lesson website; built by tools/builders/build_site.py (`make site`).
 
 The sources Sphinx reads are generated under build/site-src/ from the lesson
 pages; edit the pages, not those files. The settings that depend on the build
-(html_extra_path, the repository's address) come from tools/build_site.py as
+(html_extra_path, the repository's address) come from tools/builders/build_site.py as
 ``-D`` options.
 """
 

@@ -1,7 +1,7 @@
 """The checks on the pages' words: figures in the prose, and answers above their challenge.
 
 Used by tests/test_prose_numbers.py; the page format itself (quotation marks
-included) is read by tools/lesson.py.
+included) is read by tools/pages/lesson.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from tools.layout import EPISODES
-from tools.lesson import _NOT_PROSE, QUOTE, Code, Div, Page, Text, parse, plain_text
+from tools.pages.lesson import _NOT_PROSE, QUOTE, Code, Div, Page, Text, parse, plain_text
 
 #: A figure the prose-number check looks at: a thousands separator, a decimal point, or a percentage.
 FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?:\.\d+)?\s?%)(?![\w])")
@@ -58,7 +58,7 @@ def page_texts(page: Page, executed=None) -> str:
 def seeded_ranges(page: Page) -> list[tuple[float, float]]:
     """Each number of the page's seeded blocks as (lowest, highest) that the tests accept
     on some processor: the recorded value give or take its block's tolerance."""
-    from tools.outputs import NUMBER, _tolerance
+    from tools.run.outputs import NUMBER, _tolerance
 
     found = []
     for code, _ in page.code():

@@ -19,11 +19,11 @@ def _loaded_after(code: str) -> set[str]:
 
 
 def test_the_site_builder_and_the_lock_reader_load_no_plotting_data_or_learning_library():
-    loaded = _loaded_after("import tools.build_site, tools.project\n"
+    loaded = _loaded_after("import tools.builders.build_site, tools.project\n"
                            "tools.project.locked(open('requirements.txt').read())")
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
     # The site runs and builds nothing.
-    assert not loaded & {"tools.build_notebooks", "tools.execute", "tools.draw_figures"}
+    assert not loaded & {"tools.builders.build_notebooks", "tools.run.execute", "tools.builders.draw_figures"}
 
 
 def test_importing_the_helpers_loads_a_module_only_when_its_helper_is_used():
@@ -53,7 +53,7 @@ def _private_uses(tree: ast.AST) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "tools").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "tools").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_tools_use_only_the_packages_public_names(path):
     assert _private_uses(ast.parse(path.read_text())) == []
 
@@ -62,3 +62,31 @@ def test_the_private_name_check_can_fail():
     code = "from dlhelpers import checks\nimport dlhelpers as dlh\nchecks._installed('x')\ndlh._WHERE\n"
     assert sorted(_private_uses(ast.parse(code))) == ["checks._installed", "dlh._WHERE"]
     assert _private_uses(ast.parse("from dlhelpers.checks import _installed")) != []
+
+
+def _imported(tree: ast.AST) -> set[str]:
+    """The top-level names of every module a file imports (absolute imports only)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "src" / "dlhelpers").rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_package_imports_neither_the_builder_nor_the_tests(path):
+    """Learners install the package alone (Colab, a wheel from the room): it must not need the checkout."""
+    assert not _imported(ast.parse(path.read_text())) & {"tools", "tests"}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tools").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_builder_does_not_import_the_tests(path):
+    assert "tests" not in _imported(ast.parse(path.read_text()))
+
+
+def test_the_import_checks_can_fail():
+    assert _imported(ast.parse("from tools.run import execute\nimport tests.prose\nfrom . import cache")) == {
+        "tools", "tests"}

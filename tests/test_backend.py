@@ -132,7 +132,9 @@ OTHER_BACKEND = {"02-keras.ipynb": "tensorflow", "bonus-2-digits-cnn.ipynb": "ja
 
 @pytest.mark.parametrize("notebook", sorted(OTHER_BACKEND))
 def test_a_notebook_passes_its_checks_on_the_other_backend(notebook, tmp_path):
-    from tools import benchmark, execute, layout, lesson, outputs
+    from tools import layout
+    from tools.pages import lesson
+    from tools.run import benchmark, execute, outputs
 
     page_backend = benchmark.page_backend(ROOT / "notebooks" / notebook)
     other = OTHER_BACKEND[notebook]
@@ -160,7 +162,7 @@ def test_a_notebook_passes_its_checks_on_the_other_backend(notebook, tmp_path):
 
 def test_every_page_sets_its_backend_in_its_first_code_block():
     """One visible line, before anything imports Keras; the conv pages on TensorFlow."""
-    from tools import lesson
+    from tools.pages import lesson
 
     for page in lesson.episodes():
         first = page.code()[0][0]

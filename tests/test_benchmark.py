@@ -1,4 +1,4 @@
-"""`make lesson`'s notebook runner (tools/benchmark.py): quiet output, useful failure lines."""
+"""`make lesson`'s notebook runner (tools/run/benchmark.py): quiet output, useful failure lines."""
 
 import os
 import re
@@ -31,7 +31,7 @@ def test_a_failed_notebook_is_summarised_by_what_failed_and_the_log(tmp_path):
     env = {"DLHELPERS_DATA": str(tmp_path / "empty-cache"),
            "DLHELPERS_MIRROR": "http://127.0.0.1:9", "TF_CPP_MIN_LOG_LEVEL": "0"}
     out = tmp_path / "build"
-    run = subprocess.run([sys.executable, "-m", "tools.benchmark", "--out", str(out),
+    run = subprocess.run([sys.executable, "-m", "tools.run.benchmark", "--out", str(out),
                           str(good), str(bad)], cwd=ROOT,
                          capture_output=True, text=True, env={**os.environ, **env}, timeout=600)
     assert run.returncode == 1
@@ -58,7 +58,7 @@ def test_a_failed_notebook_is_summarised_by_what_failed_and_the_log(tmp_path):
 
 
 def test_a_cell_is_labelled_by_its_costly_line():
-    from tools.execute import costly_line
+    from tools.run.execute import costly_line
 
     search = ("import keras_tuner\nimport pandas as pd\n\n\ndef build(hp):\n    return model.fit(x)\n\n\n"
               "dlh.set_seed(42)\ntuner = keras_tuner.GridSearch(build)\ntuner.search(x, y,\n    epochs=3)")

@@ -7,7 +7,9 @@ import subprocess
 import pytest
 import yaml
 
-from tools import build_notebooks, build_site, lesson, project
+from tools import project
+from tools.builders import build_notebooks, build_site
+from tools.pages import lesson
 from tools.layout import ROOT
 
 

@@ -25,8 +25,8 @@ import pytest
 import dlhelpers as dlh
 from dlhelpers import cache as dcache
 from dlhelpers import cli, mirror, validate
-from tools import standin
-from tools.check_site import in_background
+from tools.run import standin
+from tools.builders.check_site import in_background
 from tools.layout import ROOT
 
 SHARED = Path(os.environ["DLHELPERS_DATA"]) if os.environ.get("DLHELPERS_DATA") else None
@@ -548,7 +548,7 @@ def test_mirror_serves_verified_files_read_only(lesson_cache, tmp_path, monkeypa
 
 
 def test_the_helpers_read_no_standin_switch(real_images, monkeypatch):
-    """The stand-in is data the tests write (tools/standin.py); the package has no switch for it."""
+    """The stand-in is data the tests write (tools/run/standin.py); the package has no switch for it."""
     monkeypatch.setenv("DLHELPERS_STANDIN", "1")
     assert dlh.load_images().source == "Dollar Street 10"
     assert not standin.in_use()
@@ -705,7 +705,7 @@ def test_digits_standin_has_the_mnist_layout(monkeypatch):
 
 
 def test_standin_kernels_get_the_keras_loaders_replaced(tmp_path):
-    """The IPython startup file that tools/standin.py writes: Keras imported later gets the stand-ins."""
+    """The IPython startup file that tools/run/standin.py writes: Keras imported later gets the stand-ins."""
     env = {**os.environ, **standin.prepare(tmp_path / "standin"), "KERAS_BACKEND": "jax"}
     code = ("import keras\n(x, y), (vx, vy) = keras.datasets.mnist.load_data()\n"
             "(cx, cy), _ = keras.datasets.cifar10.load_data()\nprint(x.shape[1:], len(x) + len(vx), cx.shape[1:])")

@@ -129,7 +129,7 @@ def test_check_names_machines_without_tensorflow():
     assert checks.platform_problem("Linux", "x86_64") is None
 
 
-#: Colab's runtime as published by googlecolab/backend-info (2026-08; tools/colab-versions.txt).
+#: Colab's runtime as published by googlecolab/backend-info (2026-08; tools/maintain/colab-versions.txt).
 COLAB = {"tensorflow": "2.20.0", "keras": "3.13.2", "jax": "0.7.2", "numpy": "2.1.3",
          "pandas": "2.2.3", "scikit-learn": "1.6.1", "matplotlib": "3.10.0", "pooch": "1.9.0"}
 

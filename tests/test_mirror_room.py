@@ -27,7 +27,7 @@ import dlhelpers as dlh
 from dlhelpers import cache as dcache
 from dlhelpers import cli, mirror, validate
 from tests.test_data import MOBILENET, WEATHER, answering, lesson_cache, send  # noqa: F401  (a fixture)
-from tools.check_site import in_background
+from tools.builders.check_site import in_background
 
 
 def get(url, timeout=30):

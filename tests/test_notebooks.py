@@ -1,10 +1,10 @@
-"""Every complete notebook, run once by tools/execute.py, judged against its page.
+"""Every complete notebook, run once by tools/run/execute.py, judged against its page.
 
-The page is the promise (tools/lesson.py): every checked output block must be
+The page is the promise (tools/pages/lesson.py): every checked output block must be
 what its cell printed; seeded results only where they must match (the page's
-backend and the lesson's pins, tools/outputs.py); every result block's bounds
+backend and the lesson's pins, tools/run/outputs.py); every result block's bounds
 must hold, the stand-in's bounds too where the data folder holds the stand-in
-(tools/standin.py). Learners' code only prints; the judging is all here.
+(tools/run/standin.py). Learners' code only prints; the judging is all here.
 The exercise notebooks run separately, with nbval (pyproject.toml's testpaths).
 """
 
@@ -12,7 +12,8 @@ import copy
 
 import pytest
 
-from tools import lesson, outputs
+from tools.pages import lesson
+from tools.run import outputs
 
 PAGES = lesson.episodes()
 

@@ -10,7 +10,8 @@ import pytest
 from pyflakes.checker import Checker
 from pyflakes.messages import UndefinedName
 
-from tools import build_notebooks, draw_figures, lesson
+from tools.builders import build_notebooks, draw_figures
+from tools.pages import lesson
 from tools.layout import ROOT
 
 
@@ -22,7 +23,7 @@ def test_there_are_pages():
 
 
 def test_committed_notebooks_match_their_pages():
-    result = subprocess.run([sys.executable, "-m", "tools.build_notebooks", "--check"],
+    result = subprocess.run([sys.executable, "-m", "tools.builders.build_notebooks", "--check"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -238,8 +239,8 @@ def test_exercise_notebook_has_no_solutions(page):
 # -- concept diagrams ---------------------------------------------------------
 
 def test_committed_diagrams_match_their_drawing():
-    """episodes/fig/*.svg are exactly what tools/draw_figures.py draws (run it after a change)."""
-    result = subprocess.run([sys.executable, "-m", "tools.draw_figures", "--check"],
+    """episodes/fig/*.svg are exactly what tools/builders/draw_figures.py draws (run it after a change)."""
+    result = subprocess.run([sys.executable, "-m", "tools.builders.draw_figures", "--check"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -305,8 +306,8 @@ def test_instructor_schedule_matches_the_pages_minutes():
 
 @pytest.mark.parametrize("page", lesson.episodes(bonus=False), ids=lambda p: p.name)
 def test_minutes_are_no_fewer_than_a_read_through_takes(page):
-    """The front matter's minutes are at least tools/minutes.py's estimate (live coding, callouts read aloud)."""
-    from tools import minutes
+    """The front matter's minutes are at least tools/pages/minutes.py's estimate (live coding, callouts read aloud)."""
+    from tools.pages import minutes
 
     teaching, exercises = minutes.estimate(page)
     assert page.minutes() >= (minutes.rounded(teaching), minutes.rounded(exercises)), \
@@ -327,7 +328,7 @@ def test_schedule_fits_a_two_day_workshop():
 
 
 def test_seeded_outputs_are_checked(tmp_path):
-    """{.output .seeded}: stored and checked (no ignore tag); tools/outputs.py knows it is seeded."""
+    """{.output .seeded}: stored and checked (no ignore tag); tools/run/outputs.py knows it is seeded."""
     text = ('---\ntitle: "x"\n---\n\n```python\nprint(1)\n```\n\n```{.output .seeded tolerance=0}\n1\n```\n\n'
             '```python\nprint(2)\n```\n\n```{.output .varies}\n2\n```\n')
     page = tmp_path / "99-x.md"
@@ -370,13 +371,13 @@ def test_no_page_code_judges_its_own_results():
 
 def test_every_seeded_page_names_the_environment_that_recorded_it():
     """episodes/recorded-on.yaml: the page's backend and the lesson's pins (refresh after a bump)."""
-    from tools import outputs
+    from tools.run import outputs
 
     recorded = outputs.recorded()
     for page in lesson.episodes():
         if any(code.output_seeded for code, _ in page.code()):
             record = recorded.get(page.name)
-            assert record, f"{page.name}: not in {outputs.RECORDED.name}; run tools.refresh_outputs"
+            assert record, f"{page.name}: not in {outputs.RECORDED.name}; run tools.run.refresh_outputs"
             assert record["backend"] == page.backend, page.name
             assert record["versions"] == outputs.pinned(page.backend), \
                 f"{page.name}: recorded with {record['versions']}; the pins moved: refresh its outputs"
@@ -386,13 +387,13 @@ def test_every_seeded_page_names_the_environment_that_recorded_it():
 @pytest.mark.parametrize("page", lesson.episodes(), ids=lambda p: p.name)
 def test_every_bound_holds_for_every_value_the_tolerance_accepts(page):
     """A claim resting on a bound holds on every processor the tests accept, not only on the recording one."""
-    from tools import outputs
+    from tools.run import outputs
 
     assert outputs.bounds_within_tolerance(page) == []
 
 
 def test_a_tolerance_wider_than_a_claim_allows_is_caught(tmp_path):
-    from tools import outputs
+    from tools.run import outputs
 
     page = next(p for p in lesson.episodes() if p.name == "03-monitor-the-model")
     text = page.path.read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ episodes run again as other processors would: JAX with XLA limited to older
 vector instructions (``XLA_FLAGS=--xla_cpu_max_isa``), one TensorFlow page with
 oneDNN limited likewise (``ONEDNN_MAX_CPU_ISA``, whose values oneDNN documents:
 SSE41, AVX, AVX2, AVX512_CORE, ...). Each run is judged by the same judge as
-the machine's own run (tools/outputs.py): exactly where the backend compiles
+the machine's own run (tools/run/outputs.py): exactly where the backend compiles
 for the recorded processor, within each seeded block's tolerance elsewhere.
 A simulated processor that is the machine's own is left to tests/test_notebooks.py.
 """
@@ -17,7 +17,10 @@ import platform
 import nbformat
 import pytest
 
-from tools import build_notebooks, execute, layout, lesson, outputs
+from tools import layout
+from tools.builders import build_notebooks
+from tools.pages import lesson
+from tools.run import execute, outputs
 
 SEEDED_PAGES = ["02-keras", "03-monitor-the-model"]
 SIMULATED = {

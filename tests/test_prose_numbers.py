@@ -1,4 +1,4 @@
-"""Every figure a page's prose states is printed by its code or marked as quoted (tools/lesson.py).
+"""Every figure a page's prose states is printed by its code or marked as quoted (tools/pages/lesson.py).
 
 A figure is a number with a decimal point or a thousands separator, or a
 percentage. It must appear in what the page prints (its checked output
@@ -12,7 +12,7 @@ The notebooks are run once per test session (conftest.py's ``executed``).
 import pytest
 
 from tests import prose
-from tools import lesson
+from tools.pages import lesson
 
 PAGES = lesson.episodes()
 

@@ -12,7 +12,8 @@ import shutil
 import subprocess
 import sys
 
-from tools import layout, lesson
+from tools import layout
+from tools.pages import lesson
 
 PAGE = '''---
 title: "A throwaway episode"
@@ -101,15 +102,16 @@ def test_a_new_episode_by_the_recipe(tmp_path, executed):
                                                      "- bonus-3-backpropagation.md\n- 07-throwaway.md\n"))
     notes.write_text(text)
     # 5: make notebooks, then the tests that judge a page.
-    run(["-m", "tools.build_notebooks"], copy)
+    run(["-m", "tools.builders.build_notebooks"], copy)
     assert (copy / "notebooks" / "07-throwaway.ipynb").is_file()
     assert (copy / "notebooks" / "exercises" / "07-throwaway-exercises.ipynb").is_file()
     out = run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
                "tests/test_pages.py", "-k", "throwaway or schedule or listed_once or match_their_pages"], copy)
     assert " passed" in out and "failed" not in out
-    # Run and judged as every notebook is (tools/execute.py, tools/outputs.py).
-    run(["-m", "tools.execute", "notebooks/07-throwaway.ipynb"], copy)
-    judged = run(["-c", "import nbformat\nfrom tools import layout, lesson, outputs\n"
+    # Run and judged as every notebook is (tools/run/execute.py, tools/run/outputs.py).
+    run(["-m", "tools.run.execute", "notebooks/07-throwaway.ipynb"], copy)
+    judged = run(["-c", "import nbformat\nfrom tools import layout\n"
+                  "from tools.pages import lesson\nfrom tools.run import outputs\n"
                   "page = lesson.parse(layout.page('07-throwaway'))\n"
                   "nb = nbformat.read(layout.executed('07-throwaway'), as_version=4)\n"
                   "print(outputs.differences(page, nb), outputs.bound_failures(page, nb), outputs.results(page, nb))"],
@@ -120,6 +122,6 @@ def test_a_new_episode_by_the_recipe(tmp_path, executed):
         row, _ = executed(page)
         assert row["error"] is None
         shutil.copy(layout.executed(page.name), copy / "build" / "notebooks")
-    run(["-m", "tools.build_site"], copy)
+    run(["-m", "tools.builders.build_site"], copy)
     html = (copy / "build" / "site" / "07-throwaway.html").read_text()
     assert "A throwaway episode" in html and "throwaway total: 10" in html

@@ -1,9 +1,11 @@
-"""tools/refresh_outputs.py rewrites a page's checked output blocks from an executed notebook."""
+"""tools/run/refresh_outputs.py rewrites a page's checked output blocks from an executed notebook."""
 
 import nbformat
 import pytest
 
-from tools import build_notebooks, lesson, outputs, refresh_outputs
+from tools.builders import build_notebooks
+from tools.pages import lesson
+from tools.run import outputs, refresh_outputs
 
 PAGE = '''---
 title: "Refresh"
@@ -99,7 +101,7 @@ def test_refresh_reports_a_cell_that_is_missing_or_silent(tmp_path):
     nbformat.write(stale, notebook)
     notes = refresh_outputs.refresh(page_path, notebook)
     assert notes == ["99-refresh.md:7: not in executed.ipynb as it stands; block left alone: run "
-                     "`make notebooks`, then `make lesson` (or `python -m tools.execute notebooks/99-refresh.ipynb`)",
+                     "`make notebooks`, then `make lesson` (or `python -m tools.run.execute notebooks/99-refresh.ipynb`)",
                      "99-refresh.md:26: abbreviated output left alone"]  # the .varies block: not a word
     assert page_path.read_text() == PAGE
 

@@ -1,7 +1,7 @@
 """The lesson website: built from the pages and the executed notebooks, checked in Chromium.
 
 The site is built from build/notebooks/, which this test run's executions
-wrote (conftest.py's ``executed``, tools/execute.py): each notebook runs once
+wrote (conftest.py's ``executed``, tools/run/execute.py): each notebook runs once
 per test run, and the site shows what the notebook tests judged.
 """
 
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import build_site, check_site, lesson, project
+from tools import project
+from tools.builders import build_site, check_site
+from tools.pages import lesson
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,16 @@ notebook and runs it top to bottom. That one run proves two things: the
 variant works, and the exercise version runs without its solutions (so the
 nbval run skips episode 4's exercise notebook, conftest.py; its code is the
 complete notebook's minus the solutions). It runs always on the stand-in
-(tools/standin.py): the kernel's ``keras.datasets.cifar10.load_data`` returns a
+(tools/run/standin.py): the kernel's ``keras.datasets.cifar10.load_data`` returns a
 generated 32x32 set in its format, so that no test machine downloads 170 MB for it.
 """
 
 import nbformat
 
-from tools import build_notebooks, execute, lesson, standin
+from tools.run import standin
+from tools.builders import build_notebooks
+from tools.pages import lesson
+from tools.run import execute
 
 DEFAULT_LOAD = "images = dlh.load_images()"
 CIFAR_LOAD = 'images = dlh.load_images("cifar10")'

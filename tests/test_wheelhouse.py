@@ -1,7 +1,7 @@
 """Installs from the room: a wheelhouse made from the lock, served by the mirror, checked by pip (issue #30).
 
 The whole set (one learner, then four at once, from a served wheelhouse) is
-measured by tools/room_install.py, not here: the tests install a small wheel
+measured by tools/maintain/room_install.py, not here: the tests install a small wheel
 the test writes itself, through the same mirror, with pip's own hash checking.
 """
 
@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from dlhelpers import cli, mirror, wheelhouse
-from tools import project, room_install
-from tools.check_site import in_background
+from dlhelpers import lockfile, mirror
+from tools import project
+from tools.maintain import room_install, wheelhouse
+from tools.builders.check_site import in_background
 from tools.layout import ROOT
 
-LOCK = wheelhouse.read_lock(project.LOCKS["lesson"].read_text())
+LOCK = lockfile.read_lock(project.LOCKS["lesson"].read_text())
 
 
 def test_the_lock_is_read_whole():
@@ -198,7 +199,7 @@ def test_a_lock_given_as_a_bare_relative_path_builds_that_folder(monkeypatch, tm
     lesson = copy_of_the_lesson(tmp_path / "projx")
     asked = pip_recorder(monkeypatch)
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+    assert wheelhouse.main(["w", "--platform", "linux", "--python", "3.11",
                      "--lock", "projx/requirements.txt"]) == 0
     assert asked[-1][3] == "wheel" and asked[-1][-1] == str(lesson)
 
@@ -213,7 +214,7 @@ def test_a_lock_outside_the_lesson_builds_nothing_and_says_so(monkeypatch, tmp_p
     asked = pip_recorder(monkeypatch)
     monkeypatch.chdir(tmp_path)
     for folder in ("lockdir", "other"):
-        assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+        assert wheelhouse.main(["w", "--platform", "linux", "--python", "3.11",
                          "--lock", f"{folder}/requirements.txt"]) == 2
         assert f"{tmp_path / folder} is not the lesson's folder" in capsys.readouterr().err
     assert asked == []
@@ -223,7 +224,7 @@ def test_a_failed_build_of_the_helpers_is_a_message_not_a_traceback(monkeypatch,
     copy_of_the_lesson(tmp_path / "projx")
     pip_recorder(monkeypatch, fail_wheel=True)  # offline: pip cannot fetch setuptools
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["wheelhouse", "w", "--platform", "linux", "--python", "3.11",
+    assert wheelhouse.main(["w", "--platform", "linux", "--python", "3.11",
                      "--lock", "projx/requirements.txt"]) == 1
     assert "could not build the helpers' wheel" in capsys.readouterr().err
 

@@ -4,7 +4,7 @@ Sources: the pages (``episodes/NAME.md``). Generated from them and committed:
 the complete notebook ``notebooks/NAME.ipynb`` and the exercise version
 ``notebooks/exercises/NAME-exercises.ipynb``. Built, never committed, under
 ``build/``: the executed notebooks (``build/notebooks/``, written only by
-tools/execute.py, the one executor), their logs, the website and its sources,
+tools/run/execute.py, the one executor), their logs, the website and its sources,
 and the reports (benchmark, Colab).
 """
 
@@ -40,7 +40,7 @@ def page(notebook_path: Path) -> Path:
 
 
 def executed(page_name: str, out: Path = BUILD) -> Path:
-    """Where tools/execute.py writes a page's executed complete notebook under ``out``."""
+    """Where tools/run/execute.py writes a page's executed complete notebook under ``out``."""
     return out / "notebooks" / f"{page_name}.ipynb"
 
 
@@ -52,5 +52,5 @@ def shown(path: Path) -> str:
 
 def rerun(page_name: str) -> str:
     """What to do when an executed notebook does not hold a page's code as it stands."""
-    return (f"run `make notebooks`, then `make lesson` (or `python -m tools.execute "
+    return (f"run `make notebooks`, then `make lesson` (or `python -m tools.run.execute "
             f"{shown(notebook(page_name))}`)")

@@ -1,6 +1,6 @@
 """What pyproject.toml says about the project: the one reader of it for tools and tests.
 
-Standard library only, so that tools/colab_check.py can use it in Colab's
+Standard library only, so that tools/maintain/colab_check.py can use it in Colab's
 environment before anything else is installed there.
 """
 
@@ -13,7 +13,7 @@ import tomllib
 from tools.layout import ROOT
 
 #: Modules the pages import that Colab's runtime does not ship, and their distributions:
-#: the notebooks' install cell adds them (tools/build_notebooks.py); tools/colab_check.py
+#: the notebooks' install cell adds them (tools/builders/build_notebooks.py); tools/maintain/colab_check.py
 #: checks that Colab lacks them and that the install cells bring them.
 COLAB_LACKS = {"keras_tuner": "keras-tuner"}
 
@@ -90,7 +90,7 @@ def _name(text: str) -> str:
 
 def locked(text: str) -> dict[str, set[str]]:
     """A lock's versions by normalised name (a set: a universal lock may pin two by Python version)."""
-    from dlhelpers.wheelhouse import read_lock  # the one reader of the lock (standard library only)
+    from dlhelpers.lockfile import read_lock  # the one reader of the lock (standard library only)
 
     versions: dict[str, set[str]] = {}
     for entry in read_lock(text):

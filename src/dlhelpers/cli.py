@@ -1,4 +1,4 @@
-"""Command line: ``python -m dlhelpers check | download | serve | wheelhouse``."""
+"""Command line: ``python -m dlhelpers check | download | serve``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from . import cache, wheelhouse
+from . import cache
 from .checks import check_setup
 
 
@@ -115,24 +115,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="address to listen on (default: this machine's address on the local "
                             "network; 0.0.0.0 for every interface)")
     serve.add_argument("--wheels", metavar="DIR", type=Path, default=None,
-                       help="also serve this wheelhouse, for pip (`python -m dlhelpers wheelhouse` fills it)")
+                       help="also serve this wheelhouse, for pip (`python -m tools.maintain.wheelhouse` fills it)")
     serve.add_argument("--lock", type=Path, default=None,
                        help="the lock to check the wheels against (default: requirements.txt, in the "
                             "lesson's folder)")
-    house = commands.add_parser(
-        "wheelhouse", help="download the wheels of the lock for the room's platforms (for `serve --wheels`)")
-    house.add_argument("folder", type=Path, help="where to put the wheels (created if need be)")
-    house.add_argument("--platform", action="append", choices=list(wheelhouse.PLATFORMS),
-                       help="a platform in the room (repeat it; default: all three)")
-    house.add_argument("--python", action="append", choices=list(wheelhouse.PYTHONS),
-                       help="a Python version in the room (repeat it; default: all three)")
-    house.add_argument("--lock", type=Path, default=Path("requirements.txt"),
-                       help="the lock to follow (default: requirements.txt, in the lesson's folder)")
     args = parser.parse_args(argv)
     try:
-        if args.command == "wheelhouse":
-            return wheelhouse.make(args.folder, args.lock, args.platform or list(wheelhouse.PLATFORMS),
-                                   args.python or list(wheelhouse.PYTHONS), source=args.lock.parent)
         if args.command == "check":
             return 0 if check_setup(data=not args.no_data) else 1
         if args.command == "serve":

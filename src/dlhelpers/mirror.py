@@ -158,7 +158,7 @@ def locked_hashes(lock: Path) -> dict:
     from packaging.utils import canonicalize_name
     from packaging.version import Version
 
-    from .wheelhouse import read_lock
+    from .lockfile import read_lock
 
     found: dict = {}
     for entry in read_lock(lock.read_text()):
@@ -201,7 +201,7 @@ def check_wheel(path: Path, locked: dict) -> Served | str:
                     "a wheel of another lock")
         if served.sha256 not in versions[version]:
             return (f"its sha256 is none of the lock's for {name} {version} (cut short, damaged or "
-                    "another build): fill the folder again with `python -m dlhelpers wheelhouse`")
+                    "another build): fill the folder again with `python -m tools.maintain.wheelhouse`")
         return served
     try:  # not in the lock (the helpers' own wheel): every member must unpack
         with zipfile.ZipFile(path) as archive:
@@ -216,7 +216,7 @@ def check_wheel(path: Path, locked: dict) -> Served | str:
 
 
 def wheelhouse_files(folder: Path, lock: Path | None = None) -> tuple[dict[str, Served], list[str]]:
-    """The wheels of a wheelhouse (``python -m dlhelpers wheelhouse``) fit to serve, by their
+    """The wheels of a wheelhouse (``python -m tools.maintain.wheelhouse``) fit to serve, by their
     address, and a line for each file named like a wheel that is left out, saying why.
 
     Only files directly in the folder, read once as the data files are and checked
@@ -585,13 +585,13 @@ def serve(host: str | None = None, port: int = 8765, wheelhouse: Path | None = N
             found, refused = wheelhouse_files(wheelhouse, lock)
         except OSError as error:
             print(f"PROBLEM: cannot read {error.filename or wheelhouse} ({error.strerror or error}): give the "
-                  "folder `python -m dlhelpers wheelhouse` filled, and the lesson's requirements.txt as --lock.",
+                  "folder `python -m tools.maintain.wheelhouse` filled, and the lesson's requirements.txt as --lock.",
                   file=sys.stderr)
             return 2
         if not found:
             why = "".join(f"\n  {line}" for line in refused)
             print(f"PROBLEM: {wheelhouse} holds no wheel that can be served{':' if why else '.'}{why}\n"
-                  f"Fill it with `python -m dlhelpers wheelhouse {wheelhouse}` first.", file=sys.stderr)
+                  f"Fill it with `python -m tools.maintain.wheelhouse {wheelhouse}` first.", file=sys.stderr)
             return 2
         left_out += refused
         files.update(found)

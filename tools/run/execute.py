@@ -1,8 +1,8 @@
 """Run and time notebooks: the one executor of the complete notebooks (nbclient).
 
-    python -m tools.execute notebooks/02-keras.ipynb [--backend tensorflow] [--out build]
+    python -m tools.run.execute notebooks/02-keras.ipynb [--backend tensorflow] [--out build]
 
-Used by `make lesson` and `make benchmark` (through tools/benchmark.py) and by
+Used by `make lesson` and `make benchmark` (through tools/run/benchmark.py) and by
 the tests (conftest.py's ``executed``). A notebook runs in a fresh kernel with
 the environment of this process; a ``backend`` sets ``KERAS_BACKEND`` in the
 kernel's environment only, so the page's ``dlh.use_backend(...)`` gives way to
@@ -12,8 +12,8 @@ that ran to the end is written to ``OUT/notebooks/`` (the website reads
 so that no failed or old run stands where the site looks. Each executed
 notebook says how it ran in its metadata (``lesson_run``: the backend when not
 the page's, the kernel's variables that change what the backend compiles for,
-and whether the stand-in images were in use), for the judge (tools/outputs.py)
-and tools/refresh_outputs.py.
+and whether the stand-in images were in use), for the judge (tools/run/outputs.py)
+and tools/run/refresh_outputs.py.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from tools import layout, outputs, standin
+from tools import layout
+from tools.run import standin
+from tools.run import outputs
 
 OUT = layout.BUILD
 

@@ -1,12 +1,12 @@
 """Build the lesson website: every page with its code, outputs and figures.
 
-    python -m tools.build_site          # build/site/index.html
+    python -m tools.builders.build_site          # build/site/index.html
 
 The pages (``episodes/*.md``, ``setup.md``, ``instructors/*.md``) are read by
-``tools/lesson.py``, the one reader of their format, and written out as MyST
+``tools/pages/lesson.py``, the one reader of their format, and written out as MyST
 markdown under ``build/site-src/``; Sphinx (``site/conf.py``) turns that into
 HTML under ``build/site/``. Outputs and figures come from the executed
-notebooks in ``build/notebooks/``, which tools/execute.py writes (`make
+notebooks in ``build/notebooks/``, which tools/run/execute.py writes (`make
 lesson`, and the test suite). Nothing is generated or executed here: an
 executed notebook that is missing, or whose code cells are not the page's
 blocks as they stand (by block id, a hash of the code), is an error that names
@@ -34,8 +34,9 @@ from pathlib import Path
 
 import nbformat
 
-from tools import layout, lesson, project
-from tools.lesson import TermLinker, glossary
+from tools import layout, project
+from tools.pages import lesson
+from tools.pages.lesson import TermLinker, glossary
 from tools.layout import ROOT
 
 
@@ -71,7 +72,7 @@ def site_pages() -> list[SitePage]:
 # -- executed notebooks ------------------------------------------------------
 
 def executed_notebook(page: lesson.Page):
-    """The page's notebook as tools/execute.py ran it; a :class:`SiteError` if none is current."""
+    """The page's notebook as tools/run/execute.py ran it; a :class:`SiteError` if none is current."""
     path = layout.executed(page.name)
     if not path.exists():
         raise SiteError(f"{layout.shown(path)} is missing: {layout.rerun(page.name)}, "

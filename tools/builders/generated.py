@@ -1,7 +1,7 @@
 """Files generated from the repository's sources: write them, or check they are current.
 
-Shared by tools/build_notebooks.py (notebooks from pages) and
-tools/draw_figures.py (diagrams from drawing functions).
+Shared by tools/builders/build_notebooks.py (notebooks from pages) and
+tools/builders/draw_figures.py (diagrams from drawing functions).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Draw the lesson's concept diagrams, the pictures no code cell produces.
 
-    python -m tools.draw_figures            # (re)write episodes/fig/*.svg
-    python -m tools.draw_figures --check    # exit 1 if a committed SVG differs from its drawing
+    python -m tools.builders.draw_figures            # (re)write episodes/fig/*.svg
+    python -m tools.builders.draw_figures --check    # exit 1 if a committed SVG differs from its drawing
 
 Every diagram is a function below that draws on a matplotlib Figure. The
 SVGs under ``episodes/fig/`` are committed and shown on the website; the
@@ -28,7 +28,7 @@ import numpy as np
 from matplotlib.figure import Figure  # no pyplot: drawing needs no display backend
 from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from tools import generated
+from tools.builders import generated
 from tools.layout import ROOT
 
 FIG = ROOT / "episodes" / "fig"
@@ -389,7 +389,7 @@ def main(argv=None) -> int:
     wanted = {FIG / f"{name}.svg": render(name) for name in FIGURES}
     return generated.sync(wanted, list(FIG.glob("*.svg")), args.check,
                           stale="differs from its drawing", orphan="no function draws",
-                          fix="Run `python -m tools.draw_figures` (or `make figures`) "
+                          fix="Run `python -m tools.builders.draw_figures` (or `make figures`) "
                               "and commit episodes/fig/.")
 
 

@@ -1,14 +1,14 @@
 """Execute every notebook in order and print one table of times and results.
 
-    python -m tools.benchmark [--compare] [--out DIR] [notebooks/02-*.ipynb ...]
+    python -m tools.run.benchmark [--compare] [--out DIR] [notebooks/02-*.ipynb ...]
 
 Each notebook runs on the Keras backend its page sets (``dlh.use_backend``
 in its first cell), unless ``KERAS_BACKEND`` is set here: then on that one.
 ``--compare`` (``make benchmark``) also runs it on the other backend, so the
 table shows both side by side: that measurement is what the lesson's choice
-rests on. Notebooks are executed by tools/execute.py.
+rests on. Notebooks are executed by tools/run/execute.py.
 
-Each page marks its headline results (``.result`` output blocks, tools/lesson.py);
+Each page marks its headline results (``.result`` output blocks, tools/pages/lesson.py);
 the table reads them from the executed notebooks. The executed notebooks,
 and the table as Markdown and JSON, are written to ``build/`` (git-ignored);
 the other backend's runs go to ``build/other-backend/``.
@@ -26,7 +26,10 @@ from pathlib import Path
 import nbformat
 
 from dlhelpers.backend import NAMES  # the backends a page may set, by display name
-from tools import execute, layout, lesson, outputs, standin
+from tools import layout
+from tools.run import standin
+from tools.pages import lesson
+from tools.run import execute, outputs
 
 OUT = execute.OUT
 
@@ -38,7 +41,7 @@ def page_backend(notebook: Path) -> str:
 
 
 def run(notebook: Path, out: Path, backend: str | None = None) -> dict:
-    """tools/execute.py's row for one run, with the headline results its page marks."""
+    """tools/run/execute.py's row for one run, with the headline results its page marks."""
     row = execute.run(notebook, out, backend=backend)
     executed, page = layout.executed(notebook.stem, out), layout.page(notebook)
     row["results"] = (outputs.results(lesson.parse(page), nbformat.read(executed, as_version=4))
@@ -112,7 +115,7 @@ def main(argv: list[str]) -> int:
                     runs[other] = run(notebook, out / "other-backend", backend=other)
         rows.append({"notebook": notebook.name, "backend": backend, "runs": runs})
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    data = "stand-in images (tools/standin.py)" if standin.in_use() else "real data"
+    data = "stand-in images (tools/run/standin.py)" if standin.in_use() else "real data"
     text = (f"Benchmark ({machine}; {data}; bold: the backend the lesson runs each notebook on)\n\n"
             f"{table(rows)}\n")
     out.mkdir(parents=True, exist_ok=True)

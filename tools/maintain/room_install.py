@@ -1,7 +1,7 @@
 """Measure a room installing the lesson from the venue mirror: one learner, then several at once.
 
-    python -m dlhelpers wheelhouse build/wheels --platform linux --python 3.11
-    python -m tools.room_install build/wheels [--learners 4]
+    python -m tools.maintain.wheelhouse build/wheels --platform linux --python 3.11
+    python -m tools.maintain.room_install build/wheels [--learners 4]
 
 Starts ``python -m dlhelpers serve --wheels`` on 127.0.0.1, then, in fresh
 virtual environments, runs the learners' two install commands (setup.md)
@@ -9,7 +9,7 @@ against it alone: no index, none of this machine's pip settings, every hash
 checked by pip. Prints, for one learner and then for ``--learners`` at once,
 each install's wall time, the bytes the mirror sent, and the mirror's peak
 memory (Linux: the process's VmHWM). Nothing is asserted: this is a
-measurement for the instructor notes, like tools/benchmark.py.
+measurement for the instructor notes, like tools/run/benchmark.py.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Run the lesson as Colab would: Colab's package versions, the notebooks' install cell, every notebook.
 
-    python -m tools.colab_check        (``make colab`` builds the environment first)
+    python -m tools.maintain.colab_check        (``make colab`` builds the environment first)
 
 Run by the Python of an environment that holds exactly the versions in
-tools/colab-versions.txt (Google Colab's published runtime) and nothing of
+tools/maintain/colab-versions.txt (Google Colab's published runtime) and nothing of
 the lesson's. It then does what "Run all" does on Colab, in order:
 
 1. checks that the environment is Colab's: every version as listed, and the
@@ -12,9 +12,9 @@ the lesson's. It then does what "Run all" does on Colab, in order:
    address of the helpers replaced by this checkout (the code under test);
 3. checks that the install left Colab's versions alone, and lists what it added;
 4. runs ``python -m dlhelpers check`` as on Colab, which must report no problem;
-5. executes every complete notebook (tools/execute.py; the harness, nbclient,
+5. executes every complete notebook (tools/run/execute.py; the harness, nbclient,
    is installed now, after step 3, and must not move a Colab package either)
-   and judges it against its page as the tests do (tools/outputs.py), seeded
+   and judges it against its page as the tests do (tools/run/outputs.py), seeded
    results apart, on the stand-ins where .ci/run set them up (offline machines).
 
 Writes build/colab.md (which notebooks pass, and the failing cells' first
@@ -38,7 +38,7 @@ from tools import project
 from tools.layout import ROOT
 
 
-VERSIONS = ROOT / "tools" / "colab-versions.txt"
+VERSIONS = Path(__file__).with_name("colab-versions.txt")
 NOTEBOOKS = ROOT / "notebooks"
 REPORT = ROOT / "build" / "colab.md"
 #: What the notebooks' install cells must add on Colab (Colab's runtime lacks them).
@@ -49,12 +49,12 @@ HARNESS = ("nbclient", "nbformat", "pyyaml")
 
 
 def colab_python() -> str:
-    """Colab's Python ("3.13"), as tools/colab-versions.txt names it (the Makefile reads it too)."""
+    """Colab's Python ("3.13"), as tools/maintain/colab-versions.txt names it (the Makefile reads it too)."""
     return re.search(r"^# Colab's Python: (3\.\d+)$", VERSIONS.read_text(), re.MULTILINE)[1]
 
 
 def colab_versions() -> dict[str, str]:
-    """Colab's versions as listed in tools/colab-versions.txt, by lower-case name."""
+    """Colab's versions as listed in tools/maintain/colab-versions.txt, by lower-case name."""
     pins = {}
     for line in VERSIONS.read_text().splitlines():
         line = line.split("#")[0].strip()
@@ -112,7 +112,9 @@ def run_notebook(path: Path, out: Path) -> tuple[list[str], list[str]]:
     """Execute one notebook and judge it; (its problems, the seeded results that differ)."""
     import nbformat
 
-    from tools import execute, layout, lesson, outputs
+    from tools import layout
+    from tools.pages import lesson
+    from tools.run import execute, outputs
 
     row = execute.run(path, out)
     if row["error"]:

@@ -1,8 +1,8 @@
 """Judge an executed notebook against its page: outputs, seeded results and bounds.
 
 The tests (tests/test_notebooks.py, tests/test_portability.py), the
-other-backend and Colab runs use it on the notebooks tools/execute.py has run.
-What it compares is what the page promises (tools/lesson.py reads the format):
+other-backend and Colab runs use it on the notebooks tools/run/execute.py has run.
+What it compares is what the page promises (tools/pages/lesson.py reads the format):
 
 - every checked output block (```` ```output ````) against what its cell
   printed, after the substitutions of tests/sanitize.cfg (nbval's format, so
@@ -36,12 +36,13 @@ from importlib import metadata
 
 import yaml
 
-from tools import layout, lesson, project
+from tools import layout, project
+from tools.pages import lesson
 
 SANITIZE = layout.ROOT / "tests" / "sanitize.cfg"
-#: The environment that recorded each page's seeded blocks; tools/refresh_outputs.py writes it.
+#: The environment that recorded each page's seeded blocks; tools/run/refresh_outputs.py writes it.
 RECORDED = layout.EPISODES / "recorded-on.yaml"
-#: Where tools/execute.py describes the run in an executed notebook's metadata.
+#: Where tools/run/execute.py describes the run in an executed notebook's metadata.
 RUN_KEY = "lesson_run"
 #: A result line: ``name: number``.
 RESULT_LINE = re.compile(r"^(?P<name>[^:\n]+):\s+(?P<value>-?\d[\d.eE+-]*)\s*$")
@@ -137,7 +138,7 @@ def run_environment(backend: str, variables: dict | None = None) -> dict:
 
 
 def run_of(executed) -> dict:
-    """How tools/execute.py ran a notebook: its ``backend`` (when not the page's), kernel
+    """How tools/run/execute.py ran a notebook: its ``backend`` (when not the page's), kernel
     ``variables`` and whether the ``standin`` images were in use."""
     return executed.metadata.get(RUN_KEY) or {}
 
@@ -349,7 +350,7 @@ def _broken_bounds(page: lesson.Page, ranges, standin: bool) -> list[str]:
 
 
 def standin_in_use() -> bool:
-    """Whether this run's data folder holds the test machines' stand-in images (tools/standin.py)."""
-    from tools import standin
+    """Whether this run's data folder holds the test machines' stand-in images (tools/run/standin.py)."""
+    from tools.run import standin
 
     return standin.in_use(os.environ.get("DLHELPERS_DATA"))

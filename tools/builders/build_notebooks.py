@@ -1,16 +1,16 @@
 """Generate each page's two notebooks from the lesson page (the one source).
 
-    python -m tools.build_notebooks            # write notebooks/ and notebooks/exercises/
-    python -m tools.build_notebooks --check    # exit 1 if any notebook is stale
+    python -m tools.builders.build_notebooks            # write notebooks/ and notebooks/exercises/
+    python -m tools.builders.build_notebooks --check    # exit 1 if any notebook is stale
 
-The page format is read by tools/lesson.py; this module walks its tree.
+The page format is read by tools/pages/lesson.py; this module walks its tree.
 
-The complete notebook, notebooks/NN-name.ipynb (executed by tools/execute.py
-and judged against its page by tools/outputs.py):
+The complete notebook, notebooks/NN-name.ipynb (executed by tools/run/execute.py
+and judged against its page by tools/run/outputs.py):
 - A generated first cell installs the helpers where they are missing (Colab);
   it changes nothing else.
 - Every ```python block of a page becomes a code cell, in order, whose id is
-  the block's id (tools/lesson.py), so executed outputs are found by id.
+  the block's id (tools/pages/lesson.py), so executed outputs are found by id.
 - An ```output or ```{.output .seeded} block right after it becomes that
   cell's stored output, what learners catching up see and the tests compare:
   the value of the cell's last expression when the cell ends in one, else
@@ -22,7 +22,7 @@ and judged against its page by tools/outputs.py):
 - A ```{.python .no-test} block is a code cell for learners that the tests
   and the benchmark skip (it needs a download these machines cannot make).
 - Concept diagrams, ``![alt](fig/NAME.svg)``, are embedded as PNGs drawn by
-  tools/draw_figures.py, so they show wherever the notebook is opened.
+  tools/builders/draw_figures.py, so they show wherever the notebook is opened.
 - Each glossary term (learners/reference.md) links to the website's glossary
   at its first use, as on the site.
 - Fenced divs become headed markdown: challenge, solution (its code cells are
@@ -44,7 +44,9 @@ from pathlib import Path
 
 import nbformat
 
-from tools import draw_figures, generated, layout, lesson, project
+from tools import layout, project
+from tools.builders import draw_figures, generated
+from tools.pages import lesson
 from tools.layout import ROOT
 from tools.project import pin, repository_url, site_url
 
@@ -281,7 +283,7 @@ def main(argv=None) -> int:
     existing = [nb for folder in (NOTEBOOKS, EXERCISES) for nb in folder.glob("*.ipynb")]
     return generated.sync(wanted, existing, args.check, stale="out of date with its page",
                           orphan="no page generates",
-                          fix="Run `python -m tools.build_notebooks` and commit the notebooks.")
+                          fix="Run `python -m tools.builders.build_notebooks` and commit the notebooks.")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,17 @@
 """Copy the outputs of executed notebooks back into the checked output blocks of their pages.
 
-    python -m tools.refresh_outputs [--from build/notebooks] [--standin] [episodes/03-*.md ...]
+    python -m tools.run.refresh_outputs [--from build/notebooks] [--standin] [episodes/03-*.md ...]
 
 For maintainers, after a change that moves the lesson's numbers (a new
 Keras, another backend, other seeds): run the notebooks (``make lesson``),
 then this, then read ``git diff episodes/`` — the prose around each changed
 number may need rewording — and regenerate the notebooks with
-``python -m tools.build_notebooks``.
+``python -m tools.builders.build_notebooks``.
 
 It records only what the recording environment must reproduce: every
 ```output and ```{.output .seeded} block gets what its cell printed (or the
 value of its last expression), normalised as the notebook generator stores
-it (tools/lesson.py); cells are found by the id of their page block. A
+it (tools/pages/lesson.py); cells are found by the id of their page block. A
 ```{.output .varies} block is never touched: it shows what differs between
 machines, often as a placeholder (``…``). A block that abbreviates its
 output with a ``...`` line is left alone and reported, and so is a block
@@ -19,7 +19,7 @@ whose cell is missing or printed nothing. Seeded blocks are refreshed only
 from a run on the page's backend with the lesson's pins, and the
 environment of that run (backend, versions, device, processor) is written to
 episodes/recorded-on.yaml: the judge compares seeded results exactly there
-only (tools/outputs.py). A run on the stand-in images (tools/standin.py) is
+only (tools/run/outputs.py). A run on the stand-in images (tools/run/standin.py) is
 refused unless ``--standin`` says that is meant.
 """
 
@@ -32,13 +32,15 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from tools import layout, lesson, outputs
+from tools import layout
+from tools.pages import lesson
+from tools.run import outputs
 
 HEADER = """\
 # The environment that recorded each page's seeded output blocks, written by
-# `python -m tools.refresh_outputs` (never by hand). Where a run's environment
+# `python -m tools.run.refresh_outputs` (never by hand). Where a run's environment
 # is this one, the tests compare seeded results exactly; elsewhere each number
-# within its block's tolerance (tools/outputs.py). `processor` is what the
+# within its block's tolerance (tools/run/outputs.py). `processor` is what the
 # backend compiles for: XLA's target CPU and its widest vector instructions.
 """
 
@@ -53,7 +55,7 @@ def refresh(page_path: Path, executed: Path, standin_ok: bool = False) -> list[s
     notebook = nbformat.read(executed, as_version=4)
     run = outputs.run_of(notebook)
     if run.get("standin") and not standin_ok:
-        raise Refused(f"{executed}: run on the stand-in images (tools/standin.py), whose outputs are not "
+        raise Refused(f"{executed}: run on the stand-in images (tools/run/standin.py), whose outputs are not "
                       "the lesson's; run it on the real data, or pass --standin if you mean it")
     seeded_from = None
     if any(code.output_seeded for code, _ in page.code()):
@@ -98,7 +100,7 @@ def refresh(page_path: Path, executed: Path, standin_ok: bool = False) -> list[s
 
 
 def record(page_name: str, environment: dict) -> None:
-    """Write the environment that recorded a page's seeded blocks (tools/outputs.py reads it)."""
+    """Write the environment that recorded a page's seeded blocks (tools/run/outputs.py reads it)."""
     recorded = outputs.recorded()
     recorded[page_name] = environment
     body = yaml.safe_dump(dict(sorted(recorded.items())), sort_keys=False, default_flow_style=None)

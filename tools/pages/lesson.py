@@ -6,8 +6,8 @@ divs (``::: challenge`` ... ``:::``). :func:`parse` turns it into a tree of
 :class:`Text`, :class:`Code` and :class:`Div` nodes. Everything that turns a
 page into something else walks this tree and reads the format nowhere else:
 
-- ``tools/build_notebooks.py``: the complete and the exercise notebooks;
-- ``tools/build_site.py``: the lesson website;
+- ``tools/builders/build_notebooks.py``: the complete and the exercise notebooks;
+- ``tools/builders/build_site.py``: the lesson website;
 - ``tests/test_pages.py``: the checks on the pages themselves.
 
 Code blocks
@@ -23,12 +23,12 @@ Code blocks
                                         ``tolerance`` (absolute, or ``5%`` relative) on
                                         another processor or a GPU, and not at all on
                                         another backend or other versions
-                                        (tools/outputs.py).
+                                        (tools/run/outputs.py).
     ```` ```{.output .varies .result at-least=0.2} ````
                                         ``.result``: a headline result, lines of
                                         ``name: number`` that the page's code prints; the
                                         benchmark's table collects them. Its bounds, which the
-                                        tests check (tools/outputs.py): ``at-least`` and
+                                        tests check (tools/run/outputs.py): ``at-least`` and
                                         ``at-most``, each a number or the name of a result
                                         printed above (several, separated by ``;``), and
                                         ``standin-at-least`` / ``standin-at-most``, which
@@ -142,7 +142,7 @@ class Code:
     attrs: dict = field(default_factory=dict)
     output: str | None = None
     output_varies: bool = False
-    #: What a seeded model trains to (``{.output .seeded tolerance=...}``): see tools/outputs.py.
+    #: What a seeded model trains to (``{.output .seeded tolerance=...}``): see tools/run/outputs.py.
     output_seeded: bool = False
     #: A seeded block's ``tolerance`` as written (``0.1`` or ``5%``); None elsewhere.
     tolerance: str | None = None
@@ -425,7 +425,7 @@ def current_cell(cells: dict, code: Code):
 
     None when the notebook lacks the block or ran other code: the one test of
     whether an executed notebook is current, for the site, the judge and
-    tools/refresh_outputs.py (the advice they give: :func:`tools.layout.rerun`).
+    tools/run/refresh_outputs.py (the advice they give: :func:`tools.layout.rerun`).
     """
     cell = cells.get(code.id)
     return cell if cell is not None and cell.source == code.source else None

@@ -1,6 +1,6 @@
 """Check the built lesson website in a real browser (headless Chromium).
 
-    python -m tools.check_site [build/site]     # exit 1 and list the problems
+    python -m tools.builders.check_site [build/site]     # exit 1 and list the problems
 
 For every page: it loads with its title; no request fails and none leaves
 this machine (which catches any CDN); every image has loaded and has

@@ -1,6 +1,6 @@
 """How long each episode takes to teach: a read-through at fixed speeds.
 
-    python -m tools.minutes        # the table for the instructor notes
+    python -m tools.pages.minutes        # the table for the instructor notes
 
 The method (instructors/instructor-notes.md, "Timing"): the instructor live-codes
 every code block outside solutions and instructor notes at TYPING characters a
@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 
-from tools import lesson
+from tools.pages import lesson
 
 #: Characters of code an instructor live-codes a minute, explaining as they type.
 TYPING = 60

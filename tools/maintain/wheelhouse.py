@@ -2,9 +2,10 @@
 
 The night before a workshop, on a good network, the instructor runs
 
-    python -m dlhelpers wheelhouse wheels/ --platform windows --platform macos --platform linux
+    python -m tools.maintain.wheelhouse wheels/ --platform windows --platform macos --platform linux
 
-in the lesson's folder. For each platform and Python asked for, pip downloads
+in the lesson's folder (it builds the helpers' wheel from there: builder code,
+not part of the helpers). For each platform and Python asked for, pip downloads
 the wheel of every package the lock (requirements.txt) selects there, and
 checks each against the lock's hashes; the helpers' own wheel is built from
 the folder. ``python -m dlhelpers serve --wheels wheels/`` then serves the
@@ -19,14 +20,15 @@ that part, with ``packaging``, and hands pip the resulting list.
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import checks
+from dlhelpers.lockfile import Locked, read_lock
+from tools import project
 
 #: The platforms setup.md supports: marker values, and the platform tags of the wheels
 #: their pip installs, oldest system first given to pip's --platform (which, given a
@@ -45,32 +47,7 @@ PLATFORMS = {
               + [f"macosx_10_{minor}_universal2" for minor in range(16, 8, -1)]),
 }
 #: The Pythons the lesson supports (pyproject.toml's classifiers).
-PYTHONS = checks.supported_pythons()
-
-
-@dataclass(frozen=True)
-class Locked:
-    """One entry of the lock: a package at one version, where it applies, its files' hashes."""
-    name: str
-    version: str
-    marker: str | None
-    hashes: tuple[str, ...]
-
-    def line(self) -> str:
-        """The entry for a requirements file, without its marker (already evaluated)."""
-        return " ".join([f"{self.name}=={self.version}", *(f"--hash=sha256:{h}" for h in self.hashes)])
-
-
-def read_lock(text: str) -> list[Locked]:
-    """The entries of a lock written by uv (``make lock``)."""
-    entries = []
-    joined = re.sub(r"\\\n", " ", text)  # an entry's continuation lines
-    for line in joined.splitlines():
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)==(\S+?)\s*(?:;\s*(.*?))?\s*(--hash=.*)?$", line)
-        if match:
-            hashes = tuple(re.findall(r"--hash=sha256:([0-9a-f]{64})", match[4] or ""))
-            entries.append(Locked(match[1], match[2], (match[3] or "").strip() or None, hashes))
-    return entries
+PYTHONS = tuple(project.pythons())
 
 
 def environment(platform: str, python: str, patch: int = 0) -> dict[str, str]:
@@ -168,3 +145,28 @@ def make(folder: Path, lock: Path, platforms: list[str], pythons: list[str], sou
     print(f"\n{folder}: {len(wheels)} wheels, {size / 1e6:,.0f} MB. Serve them beside the data with\n"
           f"    python -m dlhelpers serve --wheels {folder}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.maintain.wheelhouse",
+        description="Download the wheels of the lock for the room's platforms (for `python -m dlhelpers "
+                    "serve --wheels`).")
+    parser.add_argument("folder", type=Path, help="where to put the wheels (created if need be)")
+    parser.add_argument("--platform", action="append", choices=list(PLATFORMS),
+                        help="a platform in the room (repeat it; default: all three)")
+    parser.add_argument("--python", action="append", choices=list(PYTHONS),
+                        help="a Python version in the room (repeat it; default: every supported one)")
+    parser.add_argument("--lock", type=Path, default=Path("requirements.txt"),
+                        help="the lock to follow (default: requirements.txt, in the lesson's folder)")
+    args = parser.parse_args(argv)
+    try:
+        return make(args.folder, args.lock, args.platform or list(PLATFORMS),
+                    args.python or list(PYTHONS), source=args.lock.parent)
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Building from the pages: the notebooks, the concept figures and the website, and the website's browser check."""

@@ -1,0 +1,1 @@
+"""Maintainers' and instructors' jobs: the lesson as Colab runs it, and the room's wheelhouse and its measurement."""
