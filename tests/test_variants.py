@@ -12,10 +12,9 @@ generated 32x32 set in its format, so that no test machine downloads 170 MB for 
 
 import nbformat
 
-from tools.run import standin
 from tools.builders import build_notebooks
 from tools.pages import lesson
-from tools.run import execute
+from tools.run import execute, standin
 
 DEFAULT_LOAD = "images = dlh.load_images()"
 CIFAR_LOAD = 'images = dlh.load_images("cifar10")'
@@ -58,3 +57,21 @@ def test_episode_4_runs_unchanged_on_cifar10_images(tmp_path):
     assert "(None, 28, 28, 50)" in simple and "392,010" in simple
     # The saved model predicts like the original, as on the page.
     assert list(outputs.values())[-1].strip() == "True"
+
+
+def test_the_stand_in_replaces_the_pinned_keras_loaders():
+    """The stand-in hooks into the modules that hold Keras's loaders (standin._LOADERS): a Keras
+    that moves them must fail here, by name, not in a notebook that then tries to download."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from tools.run.standin import replace_keras_loaders\nreplace_keras_loaders()\n"
+            "from keras.datasets import cifar10, mnist\n"
+            "print(mnist.load_data.__module__, cifar10.load_data.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=lesson.ROOT, capture_output=True, text=True,
+                          env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["tools.run.standin", "tools.run.standin"], (
+        f"Keras's loaders are not where tools/run/standin.py hooks in ({', '.join(standin._LOADERS)}): "
+        f"{done.stdout}")

@@ -27,9 +27,8 @@ import nbformat
 
 from dlhelpers.backend import NAMES  # the backends a page may set, by display name
 from tools import layout
-from tools.run import standin
 from tools.pages import lesson
-from tools.run import execute, outputs
+from tools.run import execute, outputs, standin
 
 OUT = execute.OUT
 

@@ -30,8 +30,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from tools import layout
-from tools.run import standin
-from tools.run import outputs
+from tools.run import outputs, standin
 
 OUT = layout.BUILD
 
