@@ -47,10 +47,11 @@ lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra lesson --extra maintainer -c requirements.txt \
 	  $(LOCK_FLAGS) -o $(MAINTAINER_LOCK)
 
-# For maintainers: regenerate the notebooks (complete and exercise versions)
-# after editing a page in episodes/.
+# For maintainers: regenerate the notebooks (complete and exercise versions),
+# README's episode table and the instructor schedule after editing a page in episodes/.
 notebooks: setup
 	$(BIN)/python -m tools.builders.build_notebooks
+	$(BIN)/python -m tools.builders.tables
 
 # For maintainers: redraw the concept diagrams, episodes/fig/*.svg, after
 # editing tools/builders/draw_figures.py (the notebooks embed the same drawings).

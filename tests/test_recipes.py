@@ -1,7 +1,7 @@
 """CONTRIBUTING.md's recipe "Add an episode", followed with a throwaway 60-minute episode.
 
-In a copy of the repository: a page and its config.yaml entry (and its row in
-the instructor schedule), then the recipe's commands. An hour more does not fit
+In a copy of the repository: a page and its config.yaml entry, then the
+recipe's commands (the instructor schedule is generated from the pages). An hour more does not fit
 two days, so the schedule test fails and says what to do; following it, the
 page becomes a bonus page. It must then be generated into both notebooks, pass
 the page tests, run and be judged like any other (a bound included), and appear
@@ -19,6 +19,9 @@ PAGE = '''---
 title: "A throwaway episode"
 teaching: 45
 exercises: 15
+summary: "a sum, checked and bounded"
+data: "–"
+schedule: "a test's"
 ---
 
 ::: questions
@@ -82,17 +85,13 @@ def test_a_new_episode_by_the_recipe(tmp_path, executed):
         if (layout.ROOT / name).is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(layout.ROOT / name, copy / name)
-    # 1-3: the page, its config entry, its row in the schedule.
+    # 1-3: the page (front matter with the tables' fields) and its config entry.
     (copy / "episodes" / "07-throwaway.md").write_text(PAGE)
     config = (copy / "config.yaml").read_text()
     (copy / "config.yaml").write_text(config.replace("- 06-outlook.md\n", "- 06-outlook.md\n- 07-throwaway.md\n"))
     notes = copy / "instructors" / "instructor-notes.md"
-    text = notes.read_text()
-    old_total = next(line for line in text.splitlines() if line.startswith("| total |"))
-    teaching, exercises = (int(c) for c in old_total.split("|")[2:4])
-    notes.write_text(text.replace(old_total, f"| 7 Throwaway | 45 | 15 | a test's |\n"
-                                  f"| total | {teaching + 45} | {exercises + 15} | "
-                                  f"{old_total.split('|')[4].strip()} |"))
+    run(["-m", "tools.builders.tables"], copy)
+    assert "| 7 A throwaway episode | 45 | 15 | a test's |" in notes.read_text()
     # 4: an hour more does not fit two days; the test says so and what to do.
     full = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
                            "tests/test_pages.py", "-k", "schedule"], cwd=copy, capture_output=True, text=True)
@@ -100,13 +99,14 @@ def test_a_new_episode_by_the_recipe(tmp_path, executed):
     # Following it: a bonus page, outside the schedule.
     (copy / "config.yaml").write_text(config.replace("- bonus-3-backpropagation.md\n",
                                                      "- bonus-3-backpropagation.md\n- 07-throwaway.md\n"))
-    notes.write_text(text)
-    # 5: make notebooks, then the tests that judge a page.
+    run(["-m", "tools.builders.tables"], copy)
+    assert "throwaway" not in notes.read_text()
+    # 5: make notebooks (notebooks and tables), then the tests that judge a page.
     run(["-m", "tools.builders.build_notebooks"], copy)
     assert (copy / "notebooks" / "07-throwaway.ipynb").is_file()
     assert (copy / "notebooks" / "exercises" / "07-throwaway-exercises.ipynb").is_file()
     out = run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-               "tests/test_pages.py", "-k", "throwaway or schedule or listed_once or match_their_pages"], copy)
+               "tests/test_pages.py", "-k", "throwaway or schedule or listed_once or match_their_pages or tables"], copy)
     assert " passed" in out and "failed" not in out
     # Run and judged as every notebook is (tools/run/execute.py, tools/run/outputs.py).
     run(["-m", "tools.run.execute", "notebooks/07-throwaway.ipynb"], copy)
