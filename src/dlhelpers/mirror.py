@@ -14,8 +14,8 @@ Found". If the file on disk is later replaced, changed or removed, its
 address answers 404 and the console says to restart the mirror. Nothing is
 held in memory but a chunk per connection, so large files stream too.
 
-With ``--wheels DIR`` it also serves a wheelhouse (``python -m dlhelpers
-wheelhouse``) at ``/wheels/``: a page of links that pip's ``--find-links``
+With ``--wheels DIR`` it also serves a wheelhouse (``python -m
+tools.maintain.wheelhouse``, in the lesson's folder) at ``/wheels/``: a page of links that pip's ``--find-links``
 reads, and each wheel, read once at start-up through the same guarded
 descriptor, checked (against the lock's hashes where the lock names it, else
 as a zip file read whole) and streamed the same way; a wheel left out is named

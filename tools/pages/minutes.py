@@ -1,6 +1,6 @@
 """How long each episode takes to teach: a read-through at fixed speeds.
 
-    python -m tools.pages.minutes        # the table for the instructor notes
+    python -m tools.pages.minutes        # the estimate beside each episode's front matter
 
 The method (instructors/instructor-notes.md, "Timing"): the instructor live-codes
 every code block outside solutions and instructor notes at TYPING characters a
