@@ -47,8 +47,9 @@ lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra lesson --extra maintainer -c requirements.txt \
 	  $(LOCK_FLAGS) -o $(MAINTAINER_LOCK)
 
-# For maintainers: regenerate the notebooks (complete and exercise versions),
-# README's episode table and the instructor schedule after editing a page in episodes/.
+# For maintainers: regenerate the notebooks (complete and exercise versions) and
+# the tables of episodes and files (README, instructor schedule, data/README) after
+# editing a page in episodes/ or the registry.
 notebooks: setup
 	$(BIN)/python -m tools.builders.build_notebooks
 	$(BIN)/python -m tools.builders.tables

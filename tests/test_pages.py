@@ -284,7 +284,7 @@ def test_parser_requires_alternative_text_for_images(tmp_path):
 # -- the workshop schedule ------------------------------------------------------
 
 def test_the_episode_tables_are_generated_from_the_pages():
-    """README's episode table and the instructor schedule: `python -m tools.builders.tables --check`."""
+    """README's episode table, the instructor schedule and data/README's files: `tables --check`."""
     from tools.builders import tables
 
     assert tables.main(["--check"]) == 0

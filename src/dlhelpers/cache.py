@@ -171,7 +171,8 @@ class RemoteFile:
     how the content is validated (:func:`dlhelpers.validate.check_file`).
     ``optional`` files are used only by optional exercises. A download
     stops at ``max_bytes``: the file's size where it is known, else a
-    generous bound (data/README.md lists them).
+    generous bound. ``licence`` is the file's licence and source, for
+    data/README.md's table, which is generated from this registry.
     """
 
     path: str
@@ -181,6 +182,7 @@ class RemoteFile:
     episodes: str
     optional: bool = False
     max_bytes: int = 64 * 2**20
+    licence: str = ""
 
 
 _ZENODO_DS10 = "https://zenodo.org/records/10970014/files/{}?download=1"
@@ -195,6 +197,7 @@ REGISTRY: dict[str, RemoteFile] = {
         "csv",
         "3",
         max_bytes=1_536_155,  # its size: the sha256 is known
+        licence="CC BY 4.0 — Florian Huber et al., *Weather prediction dataset* (Zenodo 5071376)",
     ),
     **{
         f"dollar_street_{part}": RemoteFile(
@@ -205,6 +208,7 @@ REGISTRY: dict[str, RemoteFile] = {
             "4, 5",
             # int32 arrays: 878 training images are 43 MB; labels a few KB
             max_bytes=(128 if part.endswith("images") else 1) * 2**20,
+            licence="CC BY 4.0 — Dollar Street 10 (Zenodo 10970014), from MLCommons' Dollar Street / Gapminder",
         )
         for part in ("train_images", "train_labels", "test_images", "test_labels")
     },
@@ -216,6 +220,7 @@ REGISTRY: dict[str, RemoteFile] = {
         "h5:mobilenet_v2",
         "5",
         max_bytes=4 * 2**20,  # about 2.0 MB
+        licence="Apache 2.0 (Keras applications)",
     ),
     "densenet121": RemoteFile(
         "weights/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
@@ -225,6 +230,7 @@ REGISTRY: dict[str, RemoteFile] = {
         "5",
         optional=True,
         max_bytes=64 * 2**20,  # about 29 MB
+        licence="Apache 2.0 (Keras applications)",
     ),
 }
 

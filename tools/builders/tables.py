@@ -4,8 +4,10 @@
     python -m tools.builders.tables --check    # exit 1 if any is out of date (a test runs this)
 
 README.md's episode table (``summary`` and ``data``) and the instructor notes'
-schedule (``teaching``, ``exercises`` and ``schedule``) each stand between two
-HTML comments that name them; the text around them is kept by hand.
+schedule (``teaching``, ``exercises`` and ``schedule``), from the pages' front
+matter, and data/README.md's table of files, from the helpers' registry
+(``dlhelpers.REGISTRY``), each stand between two HTML comments that name them;
+the text around them is kept by hand.
 """
 
 from __future__ import annotations
@@ -54,9 +56,25 @@ def schedule_table() -> str:
     return "\n".join(rows)
 
 
+def data_table() -> str:
+    from dlhelpers import REGISTRY
+
+    rows = ["| name | cached as | downloaded from | checksum | size limit | episodes | licence |",
+            "|---|---|---|---|---|---|---|"]
+    for name, entry in REGISTRY.items():
+        checksum = f"sha256 `{entry.sha256[:8]}…`" if entry.sha256 else "none known; content validated"
+        limit = (f"{entry.max_bytes:,} bytes, its size" if entry.sha256
+                 else f"{entry.max_bytes / 2**20:g} MiB")
+        episodes = entry.episodes + (" (optional exercise)" if entry.optional else "")
+        rows.append(f"| `{name}` | `{entry.path}` | {entry.url} | {checksum} | {limit} | {episodes} "
+                    f"| {entry.licence} |")
+    return "\n".join(rows)
+
+
 #: Each generated table: the file it stands in, and what makes it.
 TABLES = {"episodes": (ROOT / "README.md", episode_table),
-          "schedule": (ROOT / "instructors" / "instructor-notes.md", schedule_table)}
+          "schedule": (ROOT / "instructors" / "instructor-notes.md", schedule_table),
+          "files": (ROOT / "data" / "README.md", data_table)}
 
 
 def fill(text: str, name: str, table: str) -> str:
