@@ -101,7 +101,7 @@ $(VENV_NEWEST)/.installed: pyproject.toml requirements.txt $(MAINTAINER_LOCK)
 # Colab's published versions (tools/maintain/colab-versions.txt names both), then the notebooks'
 # install cells, the check and every notebook (tools/maintain/colab_check.py; report in
 # build/colab.md). Rebuilt from scratch each time, as a Colab runtime is.
-PYTHON_COLAB ?= python$(shell sed -n "s/^\# Colab's Python: //p" tools/maintain/colab-versions.txt)
+PYTHON_COLAB ?= python$(shell $(PYTHON) -m tools.maintain.colab_check --python)
 VENVCOLAB := .venv-colab
 colab:
 	rm -rf $(VENVCOLAB)

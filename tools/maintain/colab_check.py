@@ -49,7 +49,11 @@ HARNESS = ("nbclient", "nbformat", "pyyaml")
 
 
 def colab_python() -> str:
-    """Colab's Python ("3.13"), as tools/maintain/colab-versions.txt names it (the Makefile reads it too)."""
+    """Colab's Python ("3.13"), as tools/maintain/colab-versions.txt names it.
+
+    ``python -m tools.maintain.colab_check --python`` prints it for the Makefile,
+    .ci/run and the workflow.
+    """
     return re.search(r"^# Colab's Python: (3\.\d+)$", VERSIONS.read_text(), re.MULTILINE)[1]
 
 
@@ -130,7 +134,11 @@ def run_notebook(path: Path, out: Path) -> tuple[list[str], list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every complete notebook")
+    parser.add_argument("--python", action="store_true", help="only print Colab's Python version")
     args = parser.parse_args(argv)
+    if args.python:
+        print(colab_python())
+        return 0
     notebooks = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("*.ipynb"))
     colab = colab_versions()
     report = [f"# The lesson on Colab's versions (Python {sys.version.split()[0]})", ""]
