@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tools import project
-from tools.builders import build_notebooks, build_site
+from tools.builders import build_notebooks, build_site, tables
 from tools.pages import lesson
 from tools.layout import ROOT
 
@@ -74,27 +74,33 @@ def test_learner_profiles_and_glossary_are_site_pages():
 
 
 def test_setup_page_has_a_path_per_system_and_the_supported_pythons():
-    from dlhelpers import checks
-
     text = (ROOT / "setup.md").read_text()
     for system in ("Windows (PowerShell)", "macOS (Terminal, Apple silicon)", "Linux (a terminal)",
                    "Any system: Miniforge and environment.yml", "Colab"):
         assert f"## {system}" in text, system
-    # The supported Pythons (pyproject's classifiers), where learners read them.
-    versions = project.pythons()
-    newest = versions[-1]
-    assert f"**Python {', '.join(versions[:-1])} or {newest}**" in text
+    # The supported Pythons and the GPU pins come from pyproject.toml (tools/builders/tables.py,
+    # whose --check a test runs): the template names none of their numbers itself.
+    template = tables.SETUP_TEMPLATE.read_text()
+    assert not re.findall(r"(?<![\d.])3\.1\d(?![\d.])", template)  # Python 3.1x, not "3.5 GB"
+    newest = project.pythons()[-1]
     assert f"py -{newest} -m venv .venv" in text and "Activate.ps1" in text
     assert f"python{newest} -m venv .venv" in text and f"brew install python@{newest}" in text
-    assert f"outside {versions[0]}-{newest}" in text
-    named = set(re.findall(r"(?<![\d.])3\.(1\d)(?![\d.])", text))  # Python 3.1x, not "3.5 GB"
-    assert named <= {v.split(".")[1] for v in versions} | {str(int(newest.split(".")[1]) + 1)}, named
+    assert "{{" not in text
+    assert '"jax[cuda12]=={{ pin.jax }}" "tensorflow[and-cuda]=={{ pin.tensorflow }}"' in template
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    assert f"python>={versions[0]},<3.{int(newest.split('.')[1]) + 1}" in environment["dependencies"]
+    assert tables.conda_python().removeprefix("  - ") in environment["dependencies"]
     assert "Set-ExecutionPolicy -Scope CurrentUser RemoteSigned" in text and "260 characters" in text
-    pins = checks.pinned_versions()
-    assert f'"jax[cuda12]=={pins["jax"]}" "tensorflow[and-cuda]=={pins["tensorflow"]}"' in text
     assert text.count("python -m dlhelpers check") >= 1
+
+
+def test_setup_template_fields_are_filled_from_pyproject(monkeypatch):
+    monkeypatch.setattr(project, "pythons", lambda: ["3.12", "3.13", "3.14"])
+    text = tables.render("**Python {{ python.supported }}** (not {{ python.unsupported }}), "
+                         "py -{{python.newest}}, outside {{ python.range }}, jax {{ pin.jax }}")
+    assert text == (f"**Python 3.12, 3.13 or 3.14** (not 3.15), py -3.14, outside 3.12-3.14, "
+                    f"jax {project.pin('jax').split('==')[1]}")
+    with pytest.raises(ValueError, match="unknown field .*python.latest"):
+        tables.render("{{ python.latest }}")
 
 
 def _closure(requirements: list[str]) -> set[str]:

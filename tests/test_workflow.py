@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tools.builders import tables
 from tools.layout import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -45,21 +46,24 @@ def test_the_linters_catch_a_broken_and_an_unsafe_workflow(tmp_path):
     assert zizmor.returncode != 0 and "template-injection" in zizmor.stdout
 
 
-def _setup_block(heading: str) -> list[str]:
-    """The commands of a setup.md section's environment code block."""
-    section = (ROOT / "setup.md").read_text().split(f"## {heading}", 1)[1].split(":::", 1)[0]
+def _setup_block(heading: str, python: str) -> list[str]:
+    """The commands of a setup.md section's environment code block, as its template writes
+    them, with the newest Python spelled ``python``."""
+    text = tables.SETUP_TEMPLATE.read_text().replace("{{ python.newest }}", python)
+    section = text.split(f"## {heading}", 1)[1].split(":::", 1)[0]
     block = re.search(r"```(?:powershell|bash)\n(.*?)```", section, re.DOTALL)[1]
     return [line.strip() for line in block.strip().splitlines()]
 
 
-@pytest.mark.parametrize("system, heading", [("Windows", "Windows (PowerShell)"),
-                                             ("macOS", "macOS (Terminal, Apple silicon)")])
-def test_the_learner_job_runs_the_setup_page_word_for_word(system, heading):
+@pytest.mark.parametrize("system, heading, python", [("Windows", "Windows (PowerShell)", "$env:PYTHON"),
+                                                     ("macOS", "macOS (Terminal, Apple silicon)", "$PYTHON")])
+def test_the_learner_job_runs_the_setup_page_word_for_word(system, heading, python):
     workflow = yaml.safe_load(WORKFLOWS[0].read_text())
     job = workflow["jobs"]["learner"]
     step = next(s for s in job["steps"] if s.get("if") == f"runner.os == '{system}'")
+    assert step["env"]["PYTHON"] == "${{ needs.pythons.outputs.newest }}"
     lines = [line.strip() for line in step["run"].strip().splitlines()]
-    commands = _setup_block(heading)
+    commands = _setup_block(heading, python)
     start = lines.index(commands[0])
     assert lines[start:start + len(commands)] == commands
     assert lines[start + len(commands):][:2] == ["python -m dlhelpers download", "python -m dlhelpers check"]
