@@ -37,6 +37,25 @@ def http_server(tmp_path):
 RUN_ELSEWHERE = {"04-advanced-layer-types-exercises.ipynb"}
 
 
+def pytest_addoption(parser):
+    parser.addoption("--episodes", metavar="SPAN",
+                     help="run the notebook tests of these episodes only, by number in teaching order (1-3)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``--episodes``: deselect the tests of other pages (those that take a ``page``)."""
+    if not config.getoption("--episodes"):
+        return
+    from tools.pages import lesson
+
+    chosen = set(lesson.numbered(config.getoption("--episodes")))
+    other = [item for item in items if getattr(getattr(item, "callspec", None), "params", {}).get("page")
+             and item.callspec.params["page"].name not in chosen]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if item not in other]
+
+
 def pytest_ignore_collect(collection_path, config):
     """Skip collecting a notebook listed in RUN_ELSEWHERE (one full run saved per test run)."""
     return True if collection_path.name in RUN_ELSEWHERE else None

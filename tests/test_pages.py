@@ -52,6 +52,21 @@ def test_every_page_is_listed_once_in_config():
         assert all(path.is_file() for path in lesson.extra_pages(key)), key
 
 
+def test_episodes_are_chosen_by_number_not_name():
+    """`--episodes 1-3` (the newest Python's run, the workflow's learner job) names no file."""
+    names = [path.stem for path in lesson.page_paths(bonus=False)]
+    assert lesson.numbered("1-3") == names[:3] and lesson.numbered("2") == names[1:2]
+    for wrong in ("0-2", "3-1", "x", f"1-{len(names) + 1}", "1-"):
+        with pytest.raises(lesson.PageError, match="give a number or a span"):
+            lesson.numbered(wrong)
+    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                                "tests/test_notebooks.py", "--episodes", "2"],
+                               cwd=ROOT, capture_output=True, text=True)
+    chosen = re.findall(r"::(\w+)\[([\w-]+)\]", collected.stdout)
+    assert chosen and {page for _, page in chosen} == {names[1]}, collected.stdout
+    assert "test_an_impossible_bound_fails" in collected.stdout  # tests without a page stay
+
+
 def test_parser_counts_challenges_in_either_spelling(tmp_path):
     text = ('---\ntitle: "x"\n---\n\n::: challenge\nA\n::: solution\nB\n:::\n:::\n\n'
             '::::: {.challenge}\nC\n::: {.solution}\nD\n:::\n:::::\n')

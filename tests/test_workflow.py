@@ -67,7 +67,7 @@ def test_the_learner_job_runs_the_setup_page_word_for_word(system, heading, pyth
     start = lines.index(commands[0])
     assert lines[start:start + len(commands)] == commands
     assert lines[start + len(commands):][:2] == ["python -m dlhelpers download", "python -m dlhelpers check"]
-    assert lines[-1].startswith("python -m tools.run.execute notebooks/01-introduction.ipynb")
+    assert lines[-1] == "python -m tools.run.execute --episodes 1-3"
 
 
 def _release_script() -> str:

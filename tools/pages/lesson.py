@@ -391,6 +391,16 @@ def page_paths(bonus: bool = True) -> list[Path]:
     return [EPISODES / name for name in names]
 
 
+def numbered(span: str) -> list[str]:
+    """The names of the episodes ``span`` numbers in teaching order: ``"1-3"`` or ``"2"``."""
+    names = [path.stem for path in page_paths(bonus=False)]
+    match = re.fullmatch(r"(\d+)(?:-(\d+))?", span)
+    start, stop = (int(match[1]), int(match[2] or match[1])) if match else (0, 0)
+    if not 1 <= start <= stop <= len(names):
+        raise PageError(f"episodes {span!r}: give a number or a span such as 1-3, within 1-{len(names)}")
+    return names[start - 1:stop]
+
+
 def episodes(bonus: bool = True) -> list[Page]:
     """The episodes, parsed, in teaching order, then the bonus pages (marked ``bonus``)."""
     bonus_names = set(config().get("bonus") or [])

@@ -1,6 +1,7 @@
 """Run and time notebooks: the one executor of the complete notebooks (nbclient).
 
     python -m tools.run.execute notebooks/02-keras.ipynb [--backend tensorflow] [--out build]
+    python -m tools.run.execute --episodes 1-3      # the first three episodes' notebooks
 
 Used by `make lesson` and `make benchmark` (through tools/run/benchmark.py) and by
 the tests (conftest.py's ``executed``). A notebook runs in a fresh kernel with
@@ -30,6 +31,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from tools import layout
+from tools.pages import lesson
 from tools.run import outputs, standin
 
 OUT = layout.BUILD
@@ -156,12 +158,20 @@ shown = layout.shown
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--episodes", metavar="SPAN",
+                        help="also the complete notebooks of these episodes, by number in teaching order (1-3)")
     parser.add_argument("--backend", help="run Keras on this backend instead of the page's")
     parser.add_argument("--out", type=Path, default=OUT, help="where results go (default build/)")
     args = parser.parse_args(argv)
+    try:
+        chosen = [layout.notebook(name) for name in lesson.numbered(args.episodes)] if args.episodes else []
+    except lesson.PageError as error:
+        parser.error(str(error))
+    if not args.notebooks + chosen:
+        parser.error("name the notebooks to run, or --episodes")
     failed = 0
-    for notebook in args.notebooks:
+    for notebook in args.notebooks + chosen:
         row = run(notebook.resolve(), args.out.resolve(), args.backend)
         kernel = "" if row["kernel_seconds"] is None else f" (kernel start and stop: {row['kernel_seconds']:.1f} s)"
         print(f"{row['notebook']}: {row['seconds']:.1f} s{kernel}"
