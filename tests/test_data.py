@@ -36,7 +36,6 @@ needs_shared = pytest.mark.skipif(
     not (SHARED and (SHARED / MOBILENET).is_file() and (SHARED / WEATHER).is_file()),
     reason="the staged real files (../shared/data) are not available",
 )
-DS10_PARTS = ("train_images", "train_labels", "test_images", "test_labels")
 
 
 def sha256(path):

@@ -19,7 +19,6 @@ EXERCISES = NOTEBOOKS / "exercises"
 BUILD = ROOT / "build"
 #: The executed complete notebooks: what the website shows and the tests judge.
 EXECUTED = BUILD / "notebooks"
-LOGS = BUILD / "logs"
 SITE = BUILD / "site"
 SITE_SOURCE = BUILD / "site-src"
 #: Written beside the site for its browser test: what each page must show.

@@ -235,19 +235,6 @@ REGISTRY: dict[str, RemoteFile] = {
 }
 
 
-def env_flag(name: str) -> bool:
-    """An on/off environment variable: 1/true/yes/on or 0/false/no/off (unset is off)."""
-    value = os.environ.get(name, "").strip().lower()
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    if value in ("1", "true", "yes", "on"):
-        return True
-    raise SettingError(
-        f"{name}={os.environ[name]!r} is not understood: "
-        "use 1, true, yes or on to switch it on, and 0, false, no or off (or unset it) to switch it off."
-    )
-
-
 def cache_dir() -> Path:
     """The absolute path of the folder where downloaded files are kept.
 
