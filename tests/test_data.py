@@ -89,8 +89,10 @@ def test_registry_entries_are_complete():
     for name, entry in dlh.REGISTRY.items():
         assert entry.url.startswith("https://"), name
         assert entry.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", entry.sha256), name
-        assert entry.kind in ("csv", "npy-images", "npy-labels") or entry.kind[3:] in validate.WEIGHT_STRUCTURES
+        assert entry.kind in validate.kinds(), name
         assert not Path(entry.path).is_absolute()
+    with pytest.raises(ValueError, match="no content check for files of kind 'xml'; known: csv, npy-images"):
+        validate.check_file(Path(__file__), "xml")
 
 
 def test_data_readme_table_is_the_registrys(monkeypatch):

@@ -15,7 +15,8 @@ import importlib.metadata
 _WHERE = {
     "use_backend": "backend",
     "check_setup": "checks",
-    **dict.fromkeys(["REGISTRY", "DataCorruptError", "DataError", "DataMissingError",
+    "REGISTRY": "registry",
+    **dict.fromkeys(["DataCorruptError", "DataError", "DataMissingError",
                      "DataUnreadableError", "SettingError", "UnknownDatasetError",
                      "cache_dir", "fetch"], "cache"),
     **dict.fromkeys(["CIFAR10_CLASSES", "CIFAR10_SUBSET", "DIGIT_CLASSES", "DOLLAR_STREET_CLASSES",

@@ -39,15 +39,22 @@ def looks_like_html(path: Path) -> bool:
     return start.startswith(_HTML_STARTS) or b"<html" in start
 
 
-def check_file(path: Path, kind: str) -> str:
-    """Validate ``path`` as a file of ``kind``; return what was checked.
+def kinds() -> list[str]:
+    """The kinds of file :func:`check_file` knows: ``"csv"``, ``"npy-images"`` (``(n, 64, 64, 3)``
+    integers in 0-255), ``"npy-labels"`` (``(n,)`` or ``(n, 1)`` integers in 0-9) and
+    ``"h5:NETWORK"`` (Keras ImageNet weights of a network of :data:`WEIGHT_STRUCTURES`)."""
+    return ["csv", *(f"npy-{kind}" for kind in ("images", "labels")),
+            *(f"h5:{network}" for network in WEIGHT_STRUCTURES)]
 
-    Kinds: ``"csv"``, ``"npy-images"`` (``(n, 64, 64, 3)`` integers in
-    0-255), ``"npy-labels"`` (``(n,)`` or ``(n, 1)`` integers in 0-9) and
-    ``"h5:NETWORK"`` (Keras ImageNet weights of ``NETWORK``, see
-    :data:`WEIGHT_STRUCTURES`). The same checks run when a file is downloaded,
-    by ``python -m dlhelpers check`` and when a notebook loads it.
+
+def check_file(path: Path, kind: str) -> str:
+    """Validate ``path`` as a file of ``kind`` (one of :func:`kinds`); return what was checked.
+
+    The same checks run when a file is downloaded, by ``python -m dlhelpers
+    check`` and when a notebook loads it.
     """
+    if kind not in kinds():
+        raise ValueError(f"no content check for files of kind {kind!r}; known: {', '.join(kinds())}")
     path = Path(path)
     if path.stat().st_size == 0:
         raise ContentError("the file is empty")
@@ -64,9 +71,7 @@ def check_file(path: Path, kind: str) -> str:
         _check_array_shape(kind, shape, dtype)
         _check_array_values(path, kind)
         return f"array header and values: {dtype} {shape}"
-    if kind.startswith("h5:"):
-        return check_weights(path, kind[3:])
-    raise ValueError(f"no content check for files of kind {kind!r}")
+    return check_weights(path, kind.removeprefix("h5:"))
 
 
 def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype]:
