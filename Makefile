@@ -47,9 +47,10 @@ lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra lesson --extra maintainer -c requirements.txt \
 	  $(LOCK_FLAGS) -o $(MAINTAINER_LOCK)
 
-# For maintainers: regenerate the notebooks (complete and exercise versions) and
-# the tables of episodes and files (README, instructor schedule, data/README) after
-# editing a page in episodes/ or the registry.
+# For maintainers: regenerate the notebooks (complete and exercise versions), the
+# tables of episodes and files (README, instructor schedule, data/README), setup.md
+# (from learners/setup.md.in) and environment.yml's Python after editing a page in
+# episodes/, the registry, setup.md's template or pyproject.toml's pins and Pythons.
 notebooks: setup
 	$(BIN)/python -m tools.builders.build_notebooks
 	$(BIN)/python -m tools.builders.tables
