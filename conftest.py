@@ -39,7 +39,8 @@ RUN_ELSEWHERE = {"04-advanced-layer-types-exercises.ipynb"}
 
 def pytest_addoption(parser):
     parser.addoption("--episodes", metavar="SPAN",
-                     help="run the notebook tests of these episodes only, by number in teaching order (1-3)")
+                     help="deselect the tests that take a `page` of other episodes (numbers in teaching "
+                          "order: 1-3); name the tests to run, as `make test-newest` does")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -48,7 +49,10 @@ def pytest_collection_modifyitems(config, items):
         return
     from tools.pages import lesson
 
-    chosen = set(lesson.numbered(config.getoption("--episodes")))
+    try:
+        chosen = set(lesson.numbered(config.getoption("--episodes")))
+    except lesson.PageError as error:
+        raise pytest.UsageError(str(error)) from None
     other = [item for item in items if getattr(getattr(item, "callspec", None), "params", {}).get("page")
              and item.callspec.params["page"].name not in chosen]
     if other:

@@ -99,6 +99,8 @@ def test_setup_template_fields_are_filled_from_pyproject(monkeypatch):
                          "py -{{python.newest}}, outside {{ python.range }}, jax {{ pin.jax }}")
     assert text == (f"**Python 3.12, 3.13 or 3.14** (not 3.15), py -3.14, outside 3.12-3.14, "
                     f"jax {project.pin('jax').split('==')[1]}")
+    monkeypatch.setattr(project, "pythons", lambda: ["3.13"])
+    assert tables.render("Python {{ python.supported }}") == "Python 3.13"
     with pytest.raises(ValueError, match="unknown field .*python.latest"):
         tables.render("{{ python.latest }}")
 

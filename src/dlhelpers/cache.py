@@ -169,7 +169,7 @@ def cache_dir() -> Path:
     The ``DLHELPERS_DATA`` environment variable where it is set; otherwise
     the operating system's cache folder for the user, the same on a laptop
     and on Colab: ``~/.cache/dlhelpers`` on Linux, ``~/Library/Caches/dlhelpers``
-    on macOS, ``%LOCALAPPDATA%\\dlhelpers\\Cache`` on Windows.
+    on macOS, ``%LOCALAPPDATA%\\dlhelpers\\dlhelpers\\Cache`` on Windows.
     """
     value = os.environ.get(CACHE_ENV, "").strip()
     if value:

@@ -88,7 +88,8 @@ def python_fields() -> dict[str, str]:
     """The supported Pythons as setup.md's template names them."""
     versions = project.pythons()
     major, minor = versions[-1].split(".")
-    return {"python.supported": f"{', '.join(versions[:-1])} or {versions[-1]}",
+    supported = f"{', '.join(versions[:-1])} or {versions[-1]}" if len(versions) > 1 else versions[0]
+    return {"python.supported": supported,
             "python.range": f"{versions[0]}-{versions[-1]}", "python.oldest": versions[0],
             "python.newest": versions[-1], "python.unsupported": f"{major}.{int(minor) + 1}"}
 
