@@ -1,5 +1,6 @@
 """Test settings shared by the unit tests and the notebook re-execution (nbval)."""
 
+import functools
 import os
 
 import pytest
@@ -32,9 +33,15 @@ def http_server(tmp_path):
         yield folder, base.rstrip("/")
 
 
-#: Exercise notebooks whose run without solutions another test already makes,
-#: under other settings: episode 4's runs on CIFAR-10 in tests/test_variants.py.
-RUN_ELSEWHERE = {"04-advanced-layer-types-exercises.ipynb"}
+@functools.cache
+def run_elsewhere() -> set:
+    """Exercise notebooks whose run without solutions another test already makes, under other
+    settings: the page offering the CIFAR-10 variant (episode 4) runs in tests/test_variants.py."""
+    from tests.test_variants import VARIANT
+    from tools import layout
+    from tools.pages import lesson
+
+    return {layout.notebook(lesson.page_with(VARIANT).name, exercises=True).name}
 
 
 def pytest_addoption(parser):
@@ -61,8 +68,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_ignore_collect(collection_path, config):
-    """Skip collecting a notebook listed in RUN_ELSEWHERE (one full run saved per test run)."""
-    return True if collection_path.name in RUN_ELSEWHERE else None
+    """Skip collecting a notebook another test runs (one full run saved per test run)."""
+    return True if collection_path.suffix == ".ipynb" and collection_path.name in run_elsewhere() else None
 
 
 # -- The complete notebooks, executed once per test run ------------------------

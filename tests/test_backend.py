@@ -13,7 +13,8 @@ import nbformat
 import dlhelpers
 from dlhelpers import backend
 
-from tools.layout import ROOT
+from tools import layout
+from tools.pages import lesson
 
 
 
@@ -125,23 +126,22 @@ def test_the_same_seed_trains_the_same_weights_in_two_fresh_processes(keras_back
 
 
 # The notebooks run on their page's backend in the nbval run; one dense and one
-# convolutional notebook also run on the other backend, with the same checks,
-# and their first cell says so.
-OTHER_BACKEND = {"02-keras.ipynb": "tensorflow", "bonus-2-digits-cnn.ipynb": "jax"}
+# convolutional notebook (episode 2's penguins, bonus 2's MNIST digits) also run
+# on the other backend, with the same checks, and their first cell says so.
+OTHER_BACKEND = {lesson.page_with("describes penguins of three species").name: "tensorflow",
+                 lesson.page_with("MNIST").name: "jax"}
 
 
-@pytest.mark.parametrize("notebook", sorted(OTHER_BACKEND))
-def test_a_notebook_passes_its_checks_on_the_other_backend(notebook, tmp_path):
-    from tools import layout
-    from tools.pages import lesson
+@pytest.mark.parametrize("name", sorted(OTHER_BACKEND))
+def test_a_notebook_passes_its_checks_on_the_other_backend(name, tmp_path):
     from tools.run import benchmark, execute, outputs
 
-    page_backend = benchmark.page_backend(ROOT / "notebooks" / notebook)
-    other = OTHER_BACKEND[notebook]
+    page_backend = benchmark.page_backend(layout.notebook(name))
+    other = OTHER_BACKEND[name]
     assert other != page_backend
-    row = execute.run(ROOT / "notebooks" / notebook, tmp_path, backend=other)
+    row = execute.run(layout.notebook(name), tmp_path, backend=other)
     assert row["error"] is None, row["error"]
-    page = lesson.parse(layout.page(notebook))
+    page = lesson.parse(layout.page(layout.notebook(name)))
     executed = nbformat.read(layout.executed(page.name, tmp_path), as_version=4)
     # The same checks as on the page's backend, seeded results apart: the other
     # backend trains to other numbers from the same seed.
@@ -162,8 +162,6 @@ def test_a_notebook_passes_its_checks_on_the_other_backend(notebook, tmp_path):
 
 def test_every_page_sets_its_backend_in_its_first_code_block():
     """One visible line, before anything imports Keras; the conv pages on TensorFlow."""
-    from tools.pages import lesson
-
     for page in lesson.episodes():
         first = page.code()[0][0]
         assert page.backend in backend.NAMES, f"{page.name}: first block must call dlh.use_backend"

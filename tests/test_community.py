@@ -18,8 +18,9 @@ def test_site_address_is_derived_from_the_repository_and_shown_where_people_look
     site = project.site_url()
     assert site == "https://deep-learning-keras.github.io/intro-deep-learning-keras/"
     assert site in (ROOT / "README.md").read_text()
-    notebook = build_notebooks.build(lesson.episodes()[1], exercises=True)
-    assert f"{site}02-keras.html" in notebook.cells[0].source  # where the solutions are
+    page = lesson.episodes()[1]
+    notebook = build_notebooks.build(page, exercises=True)
+    assert f"{site}{page.name}.html" in notebook.cells[0].source  # where the solutions are
 
 
 def test_citation_agrees_with_pyproject():

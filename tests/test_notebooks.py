@@ -48,7 +48,7 @@ def _with_bound(page: lesson.Page, key: str, value: str) -> lesson.Page:
 
 def test_an_impossible_bound_fails(executed):
     """Episode 2's scaled model, held to more than 100 % accuracy, fails; its real bound holds."""
-    page = next(p for p in PAGES if p.name == "02-keras")
+    page = lesson.page_with("scaled model test accuracy")
     _, notebook = executed(page)
     assert outputs.bound_failures(page, notebook) == []
     failures = outputs.bound_failures(_with_bound(page, "at-least", "1.01"), notebook)
@@ -64,7 +64,7 @@ def test_an_impossible_bound_fails(executed):
 
 
 def test_a_changed_output_is_reported_with_a_diff(executed):
-    page = next(p for p in PAGES if p.name == "02-keras")
+    page = lesson.page_with("scaled model test accuracy")
     _, notebook = executed(page)
     changed = copy.deepcopy(page)
     block = next(code for code, _ in changed.code() if code.checked and not code.output_seeded)

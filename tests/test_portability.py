@@ -22,13 +22,15 @@ from tools.builders import build_notebooks
 from tools.pages import lesson
 from tools.run import execute, outputs
 
-SEEDED_PAGES = ["02-keras", "03-monitor-the-model"]
+#: The pages with seeded outputs (recorded on one processor, judged within tolerance on others).
+SEEDED_PAGES = [page.name for page in lesson.episodes() if any(code.output_seeded for code, _ in page.code())]
 SIMULATED = {
     "SSE4.2": {"XLA_FLAGS": "--xla_cpu_max_isa=SSE4_2"},
     "AVX2": {"XLA_FLAGS": "--xla_cpu_max_isa=AVX2"},
 }
-#: One TensorFlow page, its checked outputs and bounds, under oneDNN's oldest instructions.
-TENSORFLOW_PAGE, TENSORFLOW_LIMIT = "bonus-2-digits-cnn", {"ONEDNN_MAX_CPU_ISA": "SSE41"}
+#: One TensorFlow page (bonus 2's MNIST digits), its checked outputs and bounds,
+#: under oneDNN's oldest instructions.
+TENSORFLOW_PAGE, TENSORFLOW_LIMIT = lesson.page_with("MNIST").name, {"ONEDNN_MAX_CPU_ISA": "SSE41"}
 
 
 def _page(name: str) -> lesson.Page:
@@ -86,7 +88,7 @@ def _with_output(page: lesson.Page, line: int, old: str, new: str) -> lesson.Pag
 
 
 def test_a_wrong_figure_fails_on_any_processor_and_is_named(simulated):
-    page = _page("03-monitor-the-model")
+    page = lesson.page_with("Basel-only 9-year test RMSE")
     block = next(code for code, _ in page.code() if code.output_seeded and "first model test RMSE:" in code.output)
     recorded = block.output.split("first model test RMSE: ")[1].split()[0]
     wrong = _with_output(page, block.line, f"test RMSE: {recorded}", "test RMSE: 4.911")
@@ -99,7 +101,7 @@ def test_a_wrong_figure_fails_on_any_processor_and_is_named(simulated):
 
 def test_the_numbers_an_avx512_processor_printed_pass_within_tolerance():
     """Issue #34's run on a processor with AVX-512: within the blocks' tolerances, not exact."""
-    page = _page("03-monitor-the-model")
+    page = lesson.page_with("Basel-only 9-year test RMSE")
     notebook = build_notebooks.build(page.path)  # every cell printing what the page shows
     cells = lesson.cells_by_id(notebook)
     printed = {"first model test RMSE": "first model train RMSE: 1.312\nfirst model test RMSE: 3.713\n",

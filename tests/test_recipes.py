@@ -88,7 +88,8 @@ def test_a_new_episode_by_the_recipe(tmp_path, executed):
     # 1-3: the page (front matter with the tables' fields) and its config entry.
     (copy / "episodes" / "07-throwaway.md").write_text(PAGE)
     config = (copy / "config.yaml").read_text()
-    (copy / "config.yaml").write_text(config.replace("- 06-outlook.md\n", "- 06-outlook.md\n- 07-throwaway.md\n"))
+    last_episode, last_bonus = (f"- {lesson.config()[key][-1]}\n" for key in ("episodes", "bonus"))
+    (copy / "config.yaml").write_text(config.replace(last_episode, f"{last_episode}- 07-throwaway.md\n"))
     notes = copy / "instructors" / "instructor-notes.md"
     run(["-m", "tools.builders.tables"], copy)
     assert "| 7 A throwaway episode | 45 | 15 | a test's |" in notes.read_text()
@@ -97,8 +98,7 @@ def test_a_new_episode_by_the_recipe(tmp_path, executed):
                            "tests/test_pages.py", "-k", "schedule"], cwd=copy, capture_output=True, text=True)
     assert full.returncode != 0 and "list the new page under `bonus:` in config.yaml" in full.stdout, full.stdout
     # Following it: a bonus page, outside the schedule.
-    (copy / "config.yaml").write_text(config.replace("- bonus-3-backpropagation.md\n",
-                                                     "- bonus-3-backpropagation.md\n- 07-throwaway.md\n"))
+    (copy / "config.yaml").write_text(config.replace(last_bonus, f"{last_bonus}- 07-throwaway.md\n"))
     run(["-m", "tools.builders.tables"], copy)
     assert "throwaway" not in notes.read_text()
     # 5: make notebooks (notebooks and tables), then the tests that judge a page.

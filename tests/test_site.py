@@ -93,7 +93,8 @@ def test_browser_check_finds_a_broken_site(site, tmp_path):
     needs_chromium()
     broken = tmp_path / "site"
     shutil.copytree(site, broken)
-    page = broken / "02-keras.html"
+    name = lesson.page_with("describes penguins of three species").name  # figures, solutions
+    page = broken / f"{name}.html"
     html = page.read_text()
     figure = re.search(r'src="(_images/[^"]+)"', html)[1]
     (broken / figure).unlink()
@@ -101,7 +102,7 @@ def test_browser_check_finds_a_broken_site(site, tmp_path):
     html = html.replace("</head>", '<script src="https://cdn.example.org/x.js"></script></head>', 1)
     html = html.replace('class="solution dropdown', 'class="solution', 1)
     page.write_text(html)
-    problems = "\n".join(check_site.check_site(broken, pages=["index", "02-keras"], screenshots=None))
+    problems = "\n".join(check_site.check_site(broken, pages=["index", name], screenshots=None))
     assert f"image did not load: {figure}" in problems
     assert "setup.html" in problems and "broken link" in problems
     assert "request to another host: https://cdn.example.org/x.js" in problems
@@ -123,8 +124,9 @@ def test_accessibility_audit_finds_a_contrast_fault(site, tmp_path):
     """With the light theme's fix for Keras's summary colours removed, axe-core objects."""
     broken = site_without(site, tmp_path, 'html[data-theme="light"] div.output span[style*="color: #0087ff"]',
                           ".no-such-element")
-    problems = "\n".join(check_site.check_site(broken, pages=["02-keras"], screenshots=None))
-    assert "02-keras.html (light theme): accessibility (color-contrast" in problems
+    name = lesson.page_with("describes penguins of three species").name  # model summaries
+    problems = "\n".join(check_site.check_site(broken, pages=[name], screenshots=None))
+    assert f"{name}.html (light theme): accessibility (color-contrast" in problems
     assert "#0087ff" in problems
     assert "(dark theme)" not in problems  # the dark theme's fix is still there
 
@@ -134,7 +136,8 @@ def test_reflow_check_finds_a_page_that_scrolls_sideways(site, tmp_path):
     page past 320 px, and the check names it; the wide screen's checks do not mind."""
     broken = site_without(site, tmp_path, "code.literal, code.literal span.pre "
                           "{ white-space: normal; overflow-wrap: anywhere; }")
-    problems = check_site.check_site(broken, pages=["05-transfer-learning"], screenshots=None)
+    name = lesson.page_with("keras.applications.mobilenet_v2.preprocess_input").name
+    problems = check_site.check_site(broken, pages=[name], screenshots=None)
     assert len(problems) == 1, problems
-    assert problems[0].startswith("05-transfer-learning.html (320 px wide): the page scrolls sideways")
+    assert problems[0].startswith(f"{name}.html (320 px wide): the page scrolls sideways")
     assert 'code.docutils "keras.applications.mobilenet_v2.preproce' in problems[0]

@@ -412,6 +412,18 @@ def episodes(bonus: bool = True) -> list[Page]:
     return pages
 
 
+def page_with(text: str) -> Page:
+    """The one page, episode or bonus, whose source holds ``text``.
+
+    For tests that mean a page by what it teaches rather than by its name, so
+    that renaming a page changes config.yaml and nothing else.
+    """
+    found = [page for page in episodes() if text in page.path.read_text(encoding="utf-8")]
+    if len(found) != 1:
+        raise PageError(f"{len(found)} pages hold {text!r}: look a page up by text that only it holds")
+    return found[0]
+
+
 def extra_pages(key: str) -> list[Path]:
     """config.yaml's ``learners:``, ``profiles:`` or ``instructors:`` pages.
 
