@@ -60,11 +60,14 @@ def pytest_collection_modifyitems(config, items):
         chosen = set(lesson.numbered(config.getoption("--episodes")))
     except lesson.PageError as error:
         raise pytest.UsageError(str(error)) from None
-    other = [item for item in items if getattr(getattr(item, "callspec", None), "params", {}).get("page")
-             and item.callspec.params["page"].name not in chosen]
-    if other:
-        config.hook.pytest_deselected(items=other)
-        items[:] = [item for item in items if item not in other]
+    def other(item) -> bool:
+        page = item.callspec.params.get("page") if hasattr(item, "callspec") else None
+        return page is not None and page.name not in chosen
+
+    deselected = [item for item in items if other(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not other(item)]
 
 
 def pytest_ignore_collect(collection_path, config):
