@@ -4,7 +4,8 @@
     python -m tools.builders.tables --check    # exit 1 if any is out of date (a test runs this)
 
 Tables, each between two comments that name it, the text around them kept by
-hand: README.md's episode table (``summary`` and ``data``) and the instructor
+hand: README.md's tables of episodes and of bonus pages (``summary`` and
+``data``) and the instructor
 notes' schedule (``teaching``, ``exercises`` and ``schedule``), from the pages'
 front matter; data/README.md's table of files, from the helpers' registry
 (``dlhelpers.REGISTRY``); environment.yml's Python, from pyproject.toml.
@@ -46,9 +47,11 @@ def _field(page: lesson.Page, key: str) -> str:
     return page.meta[key]
 
 
-def episode_table() -> str:
-    rows = ["| # | episode | data |", "|---|---|---|"]
-    for number, page in enumerate(lesson.episodes(bonus=False), start=1):
+def episode_table(bonus: bool = False) -> str:
+    """README's table of the episodes, or (``bonus``) of the bonus pages."""
+    rows = [f"| # | {'bonus page' if bonus else 'episode'} | data |", "|---|---|---|"]
+    pages = [page for page in lesson.episodes() if page.bonus == bonus]
+    for number, page in enumerate(pages, start=1):
         rows.append(f"| {number} | [{page.title}]({page.path.relative_to(ROOT).as_posix()}): "
                     f"{_field(page, 'summary')} | {_field(page, 'data')} |")
     return "\n".join(rows)
@@ -116,6 +119,7 @@ def render(template: str) -> str:
 
 #: Each generated table: the file it stands in, and what makes it.
 TABLES = {"episodes": (ROOT / "README.md", episode_table),
+          "bonus pages": (ROOT / "README.md", lambda: episode_table(bonus=True)),
           "schedule": (ROOT / "instructors" / "instructor-notes.md", schedule_table),
           "files": (ROOT / "data" / "README.md", data_table),
           "python": (ROOT / "environment.yml", conda_python)}
