@@ -12,7 +12,8 @@ front matter; data/README.md's table of files, from the helpers' registry
 
 And setup.md, written whole from its template ``learners/setup.md.in``, whose
 ``{{ python.newest }}``-style fields name the supported Pythons (pyproject's
-classifiers) and ``{{ pin.jax }}``-style ones a package's pinned version.
+classifiers), ``{{ pin.jax }}``-style ones a package's pinned version and
+``{{ notebook.first }}`` the first episode's exercise notebook.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-from tools import project
+from tools import layout, project
 from tools.builders import generated
 from tools.layout import ROOT
 from tools.pages import lesson
@@ -113,7 +114,8 @@ def render(template: str) -> str:
                              f"known: {', '.join(fields)} and pin.<package>")
         return fields[name]
 
-    fields = python_fields()
+    first = layout.notebook(lesson.page_paths(bonus=False)[0].stem, exercises=True)
+    fields = {**python_fields(), "notebook.first": first.name}
     return re.sub(r"\{\{ *([\w.-]+) *\}\}", value, template)
 
 
