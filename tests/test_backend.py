@@ -18,11 +18,11 @@ from tools.pages import lesson
 
 
 
-def python_run(code: str, **env) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh Python process with ``env`` added (and no KERAS_BACKEND of ours)."""
+def python_run(code: str, *args: str, **env) -> subprocess.CompletedProcess:
+    """Run ``code`` with ``args`` in a fresh Python process with ``env`` added (and no KERAS_BACKEND of ours)."""
     environment = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     environment.update({k: v for k, v in env.items() if v is not None})
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                             env=environment, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -113,11 +113,7 @@ print(keras.backend.backend(), digest)
 @pytest.mark.parametrize("keras_backend", ["jax", "tensorflow"])
 def test_the_same_seed_trains_the_same_weights_in_two_fresh_processes(keras_backend):
     def train(seed):
-        result = subprocess.run([sys.executable, "-c", TRAIN, str(seed), keras_backend],
-                                capture_output=True, text=True, timeout=300,
-                                env={k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"})
-        assert result.returncode == 0, result.stderr[-3000:]
-        return result.stdout.split()
+        return python_run(TRAIN, str(seed), keras_backend).stdout.split()
 
     first, second, other_seed = train(42), train(42), train(7)
     assert first[0] == keras_backend

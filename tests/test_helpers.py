@@ -79,18 +79,14 @@ def test_check_passes_in_the_test_environment(capsys):
     assert "keras" in out and "GPU" in out and "Data cache" in out
 
 
-def test_check_fails_on_wrong_keras_major(monkeypatch, capsys):
+@pytest.mark.parametrize("package, version, said", [
+    ("keras", "2.15.0", "keras 2.15.0 is installed but the lesson needs keras 3.x"),
+    ("pooch", None, "pooch is not installed")])
+def test_check_fails_on_a_wrong_or_missing_package(monkeypatch, capsys, package, version, said):
     real = checks._installed
-    monkeypatch.setattr(checks, "_installed", lambda n: "2.15.0" if n == "keras" else real(n))
+    monkeypatch.setattr(checks, "_installed", lambda n: version if n == package else real(n))
     assert cli.main(["check"]) == 1
-    assert "keras 2.15.0 is installed but the lesson needs keras 3.x" in capsys.readouterr().out
-
-
-def test_check_fails_on_missing_package(monkeypatch, capsys):
-    real = checks._installed
-    monkeypatch.setattr(checks, "_installed", lambda n: None if n == "pooch" else real(n))
-    assert cli.main(["check"]) == 1
-    assert "pooch is not installed" in capsys.readouterr().out
+    assert said in capsys.readouterr().out
 
 
 #: The supported Pythons as pyproject.toml's classifiers list them, e.g. (3, 11) to (3, 13).

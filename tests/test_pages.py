@@ -183,17 +183,11 @@ def test_parser_reads_figure_alt_text_and_rejects_unknown_attributes(tmp_path):
         lesson.parse(tmp_path / "a.md", head + '```python colour=red\nplot()\n```\n')
 
 
-def test_generator_rejects_an_output_without_code(tmp_path):
+@pytest.mark.parametrize("body", ["```output\n1\n```\n", "```python\nx = 1\n```\n\nSome words.\n\n```output\n1\n```\n"],
+                         ids=["without code", "after text"])
+def test_generator_rejects_an_output_that_follows_no_code(tmp_path, body):
     page = tmp_path / "98-bad.md"
-    page.write_text('---\ntitle: "Bad"\nteaching: 1\nexercises: 1\n---\n\n```output\n1\n```\n')
-    with pytest.raises(ValueError, match="must follow a python block"):
-        build_notebooks.build(page)
-
-
-def test_generator_rejects_an_output_after_text(tmp_path):
-    page = tmp_path / "97-bad.md"
-    page.write_text('---\ntitle: "Bad"\nteaching: 1\nexercises: 1\n---\n\n'
-                    '```python\nx = 1\n```\n\nSome words.\n\n```output\n1\n```\n')
+    page.write_text(f'---\ntitle: "Bad"\nteaching: 1\nexercises: 1\n---\n\n{body}')
     with pytest.raises(ValueError, match="must follow a python block"):
         build_notebooks.build(page)
 

@@ -98,6 +98,13 @@ def write_wheel(folder, version="1.0", body="ANSWER = 42\n", package="lessontoy"
     return path
 
 
+@pytest.fixture
+def house(tmp_path):
+    """An empty wheelhouse folder."""
+    (tmp_path / "wheels").mkdir()
+    return tmp_path / "wheels"
+
+
 def pip_install(base, lock, target, links=None):
     """pip from the mirror alone: no index, no configuration of this machine's, hashes required."""
     return subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--disable-pip-version-check",
@@ -105,9 +112,7 @@ def pip_install(base, lock, target, links=None):
                            "-r", str(lock)], capture_output=True, text=True, env=room_install.pip_env())
 
 
-def test_pip_installs_from_the_mirror_alone_and_refuses_an_altered_wheel(cache, tmp_path):
-    house = tmp_path / "wheels"
-    house.mkdir()
+def test_pip_installs_from_the_mirror_alone_and_refuses_an_altered_wheel(cache, tmp_path, house):
     wheel = write_wheel(house)
     lock = tmp_path / "requirements.txt"
     lock.write_text(f"lessontoy==1.0 \\\n    --hash=sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}\n")
@@ -130,9 +135,7 @@ def test_pip_installs_from_the_mirror_alone_and_refuses_an_altered_wheel(cache, 
     assert not (tmp_path / "bad" / "lessontoy").exists()
 
 
-def test_the_mirror_serves_only_the_wheels_that_lie_in_the_folder(cache, tmp_path):
-    house = tmp_path / "wheels"
-    house.mkdir()
+def test_the_mirror_serves_only_the_wheels_that_lie_in_the_folder(cache, tmp_path, house):
     outside = write_wheel(tmp_path, version="2.0")
     (house / outside.name).symlink_to(outside)       # a link: not served
     (house / "notes.txt").write_text("not a wheel")  # not a wheel: not served
@@ -150,9 +153,7 @@ def test_the_mirror_serves_only_the_wheels_that_lie_in_the_folder(cache, tmp_pat
         assert changed.value.code == 404
 
 
-def test_serve_says_how_learners_install_from_it(cache, tmp_path, capsys, monkeypatch):
-    house = tmp_path / "wheels"
-    house.mkdir()
+def test_serve_says_how_learners_install_from_it(cache, tmp_path, house, capsys, monkeypatch):
     write_wheel(house)
     monkeypatch.setattr(mirror.MirrorServer, "serve_forever", lambda self: None)
     assert mirror.serve("127.0.0.1", 0, wheelhouse=house) == 0
@@ -229,22 +230,12 @@ def test_a_failed_build_of_the_helpers_is_a_message_not_a_traceback(monkeypatch,
     assert "could not build the helpers' wheel" in capsys.readouterr().err
 
 
-def test_pip_finds_the_wheels_at_the_address_without_its_final_slash(cache, tmp_path):
-    house = tmp_path / "wheels"
-    house.mkdir()
-    lock = lock_of(tmp_path / "requirements.txt", write_wheel(house))
+@pytest.mark.parametrize("version, links", [("1.0", "{base}/wheels"), ("1.0+room", None)],
+                         ids=["the address without its final slash", "a local version, asked for as 1.0%2Broom"])
+def test_pip_finds_the_wheels_as_it_asks_for_them(cache, tmp_path, house, version, links):
+    lock = lock_of(tmp_path / "requirements.txt", write_wheel(house, version=version))
     with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
-        installed = pip_install(base, lock, tmp_path / "target", links=f"{base}/wheels")
-    assert installed.returncode == 0, installed.stderr
-
-
-def test_a_wheel_with_a_local_version_is_served_as_pip_asks_for_it(cache, tmp_path):
-    """pip asks for lessontoy-1.0+room-….whl as lessontoy-1.0%2Broom-….whl."""
-    house = tmp_path / "wheels"
-    house.mkdir()
-    lock = lock_of(tmp_path / "requirements.txt", write_wheel(house, version="1.0+room"))
-    with in_background(mirror.make_server("127.0.0.1", 0, wheelhouse=house)) as base:
-        installed = pip_install(base, lock, tmp_path / "target")
+        installed = pip_install(base, lock, tmp_path / "target", links=links and links.format(base=base))
     assert installed.returncode == 0, installed.stderr
 
 
@@ -302,9 +293,7 @@ def test_a_wheelhouse_of_wheels_left_out_says_why_each_is(cache, tmp_path, capsy
         assert f"-{version}-py3-none-any.whl: {why}" in err, err
 
 
-def test_a_wheel_of_another_version_than_the_lock_is_left_out(cache, tmp_path):
-    house = tmp_path / "wheels"
-    house.mkdir()
+def test_a_wheel_of_another_version_than_the_lock_is_left_out(cache, tmp_path, house):
     lock = lock_of(tmp_path / "requirements.txt", write_wheel(tmp_path, version="1.0"))
     stale = write_wheel(house, version="0.9")
     assert mirror.check_wheel(stale, mirror.locked_hashes(lock)) == (
