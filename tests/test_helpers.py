@@ -192,3 +192,21 @@ def test_plot_model_without_graphviz_explains(monkeypatch, capsys):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     assert dlh.plot_model(model) is None
     assert "`dot` is not on the PATH" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("jax_device, tf_gpus, said", [
+    ("gpu", 0, "GPU             found; Keras (on JAX) uses it automatically"),
+    ("cpu", 1, "GPU             1 found by TensorFlow, but JAX has no GPU support installed"),
+    ("cpu", 0, "GPU             none found; the lesson runs on the CPU"),
+])
+def test_check_reports_the_gpu_the_dense_pages_backend_sees(monkeypatch, capsys, jax_device, tf_gpus, said):
+    """From the command line, where no page chose a backend, JAX's own device decides the GPU line."""
+    import jax
+    import tensorflow as tf
+
+    monkeypatch.setattr(jax, "default_backend", lambda: jax_device)
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU:0"] * tf_gpus)
+    cli.main(["check", "--no-data"])
+    out = capsys.readouterr().out
+    assert said in out, out
+    assert ('install `pip install "jax[cuda12]==' in out) == (tf_gpus > 0)

@@ -211,7 +211,15 @@ def _report_backend(warnings: list[str]) -> str:
         found = [f"{shown} ({'installed' if _installed(name) else 'MISSING'})"
                  for name, shown in backend.NAMES.items()]
         print(f"Keras backends  {', '.join(found)}; each page sets its own")
-        return "jax" if _installed("jax") else ""
+        if not _installed("jax"):
+            return ""
+        try:  # the dense pages' backend: its device decides what the GPU line says
+            with _native_stderr_silenced():
+                import jax
+
+                return f"jax on {jax.default_backend()}"
+        except Exception:  # JAX broken: reported above
+            return "jax"
     try:
         with _native_stderr_silenced():
             described = backend.describe()
