@@ -5,9 +5,8 @@
 
 Tables, each between two comments that name it, the text around them kept by
 hand: README.md's tables of episodes and of bonus pages (``summary`` and
-``data``) and the instructor
-notes' schedule (``teaching``, ``exercises`` and ``schedule``), from the pages'
-front matter; data/README.md's table of files, from the helpers' registry
+``data``) and the instructor notes' schedule (``teaching``, ``exercises`` and
+``schedule``), from the pages' front matter; data/README.md's table of files, from the helpers' registry
 (``dlhelpers.REGISTRY``); environment.yml's Python, from pyproject.toml.
 
 And setup.md, written whole from its template ``learners/setup.md.in``, whose
@@ -53,7 +52,8 @@ def episode_table(bonus: bool = False) -> str:
     rows = [f"| # | {'bonus page' if bonus else 'episode'} | data |", "|---|---|---|"]
     pages = [page for page in lesson.episodes() if page.bonus == bonus]
     for number, page in enumerate(pages, start=1):
-        rows.append(f"| {number} | [{page.title}]({page.path.relative_to(ROOT).as_posix()}): "
+        title = page.title.removeprefix("Bonus: ")  # the table says so
+        rows.append(f"| {number} | [{title[:1].upper()}{title[1:]}]({page.path.relative_to(ROOT).as_posix()}): "
                     f"{_field(page, 'summary')} | {_field(page, 'data')} |")
     return "\n".join(rows)
 

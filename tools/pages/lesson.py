@@ -415,8 +415,8 @@ def episodes(bonus: bool = True) -> list[Page]:
 def page_with(text: str) -> Page:
     """The one page, episode or bonus, whose source holds ``text``.
 
-    For tests that mean a page by what it teaches rather than by its name, so
-    that renaming a page changes config.yaml and nothing else.
+    A page meant by what it teaches rather than by its file name (as the tests
+    mean one), so that renaming a page changes config.yaml and nothing else.
     """
     found = [page for page in episodes() if text in page.path.read_text(encoding="utf-8")]
     if len(found) != 1:
