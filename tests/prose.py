@@ -1,7 +1,8 @@
 """The checks on the pages' words: figures in the prose, and answers above their challenge.
 
 Used by tests/test_prose_numbers.py; the page format itself (quotation marks
-included) is read by tools/pages/lesson.py.
+included) is read by tools/pages/lesson.py. Also the text by which the tests
+find the pages they mean (``lesson.page_with``), each in one place.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ import re
 
 from tools.layout import EPISODES
 from tools.pages.lesson import _NOT_PROSE, QUOTE, Code, Div, Page, Text, parse, plain_text
+
+#: The penguin classifier (episode 2), the weather regression (episode 3) and the
+#: MNIST digits (bonus 2), by text that only they hold.
+PENGUINS, WEATHER, DIGITS = "describes penguins of three species", "Basel-only 9-year test RMSE", "MNIST"
 
 #: A figure the prose-number check looks at: a thousands separator, a decimal point, or a percentage.
 FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?:\.\d+)?\s?%)(?![\w])")

@@ -14,6 +14,7 @@ import dlhelpers
 from dlhelpers import backend
 
 from tools import layout
+from tests import prose
 from tools.pages import lesson
 
 
@@ -124,8 +125,8 @@ def test_the_same_seed_trains_the_same_weights_in_two_fresh_processes(keras_back
 # The notebooks run on their page's backend in the nbval run; one dense and one
 # convolutional notebook (episode 2's penguins, bonus 2's MNIST digits) also run
 # on the other backend, with the same checks, and their first cell says so.
-OTHER_BACKEND = {lesson.page_with("describes penguins of three species").name: "tensorflow",
-                 lesson.page_with("MNIST").name: "jax"}
+OTHER_BACKEND = {lesson.page_with(prose.PENGUINS).name: "tensorflow",
+                 lesson.page_with(prose.DIGITS).name: "jax"}
 
 
 @pytest.mark.parametrize("name", sorted(OTHER_BACKEND))

@@ -11,6 +11,7 @@ from pyflakes.checker import Checker
 from pyflakes.messages import UndefinedName
 
 from tools.builders import build_notebooks, draw_figures
+from tests import prose
 from tools.pages import lesson
 from tools.layout import ROOT
 
@@ -396,7 +397,7 @@ def test_every_bound_holds_for_every_value_the_tolerance_accepts(page):
 def test_a_tolerance_wider_than_a_claim_allows_is_caught(tmp_path):
     from tools.run import outputs
 
-    page = lesson.page_with("Basel-only 9-year test RMSE")
+    page = lesson.page_with(prose.WEATHER)
     text = page.path.read_text(encoding="utf-8")
     for now, wider, said in [
             ('tolerance=0.015 at-most="3.40;', 'tolerance=0.05 at-most="3.40;',
@@ -412,7 +413,7 @@ def test_notebooks_link_glossary_terms_to_the_websites_glossary():
     """Each term at its first use, as on the site, to an anchor the glossary has."""
     from tools.project import site_url
 
-    page = lesson.page_with("describes penguins of three species")
+    page = lesson.page_with(prose.PENGUINS)
     for exercises in (False, True):
         text = "\n".join(c.source for c in build_notebooks.build(page, exercises).cells
                          if c.cell_type == "markdown")

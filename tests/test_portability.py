@@ -19,6 +19,7 @@ import pytest
 
 from tools import layout
 from tools.builders import build_notebooks
+from tests import prose
 from tools.pages import lesson
 from tools.run import execute, outputs
 
@@ -30,7 +31,7 @@ SIMULATED = {
 }
 #: One TensorFlow page (bonus 2's MNIST digits), its checked outputs and bounds,
 #: under oneDNN's oldest instructions.
-TENSORFLOW_PAGE, TENSORFLOW_LIMIT = lesson.page_with("MNIST").name, {"ONEDNN_MAX_CPU_ISA": "SSE41"}
+TENSORFLOW_PAGE, TENSORFLOW_LIMIT = lesson.page_with(prose.DIGITS).name, {"ONEDNN_MAX_CPU_ISA": "SSE41"}
 
 
 def _page(name: str) -> lesson.Page:
@@ -88,7 +89,7 @@ def _with_output(page: lesson.Page, line: int, old: str, new: str) -> lesson.Pag
 
 
 def test_a_wrong_figure_fails_on_any_processor_and_is_named(simulated):
-    page = lesson.page_with("Basel-only 9-year test RMSE")
+    page = lesson.page_with(prose.WEATHER)
     block = next(code for code, _ in page.code() if code.output_seeded and "first model test RMSE:" in code.output)
     recorded = block.output.split("first model test RMSE: ")[1].split()[0]
     wrong = _with_output(page, block.line, f"test RMSE: {recorded}", "test RMSE: 4.911")
@@ -101,7 +102,7 @@ def test_a_wrong_figure_fails_on_any_processor_and_is_named(simulated):
 
 def test_the_numbers_an_avx512_processor_printed_pass_within_tolerance():
     """Issue #34's run on a processor with AVX-512: within the blocks' tolerances, not exact."""
-    page = lesson.page_with("Basel-only 9-year test RMSE")
+    page = lesson.page_with(prose.WEATHER)
     notebook = build_notebooks.build(page.path)  # every cell printing what the page shows
     cells = lesson.cells_by_id(notebook)
     printed = {"first model test RMSE": "first model train RMSE: 1.312\nfirst model test RMSE: 3.713\n",

@@ -35,18 +35,18 @@ def test_every_figure_in_the_prose_is_printed_or_quoted(page, printed):
 
 # The errors the content review found, restored on a copy of each page: the check must catch each.
 # Each page is found by the text to restore; episode 3 (the weather regression) is quoted by name.
-WEATHER = lesson.page_with("Basel-only 9-year test RMSE").name
+WEATHER_PAGE = lesson.page_with(prose.WEATHER).name
 RESTORED = [
     ("(6 × 6 × 50 =\n1,800 instead", "(5 × 5 × 50 =\n1,250 instead", "1,250"),
     ("ends at the value printed above", "ends at 3.85, the value printed above", "3.85"),
-    (f'RMSE [3.88]{{.quoted from="{WEATHER}"}}', "RMSE 3.98", "3.98"),
-    (f'RMSE [3.88]{{.quoted from="{WEATHER}"}}', f'RMSE [3.98]{{.quoted from="{WEATHER}"}}',
-     f"3.98 (quoted from {WEATHER}"),
+    (f'RMSE [3.88]{{.quoted from="{WEATHER_PAGE}"}}', "RMSE 3.98", "3.98"),
+    (f'RMSE [3.88]{{.quoted from="{WEATHER_PAGE}"}}', f'RMSE [3.98]{{.quoted from="{WEATHER_PAGE}"}}',
+     f"3.98 (quoted from {WEATHER_PAGE}"),
     # A seeded figure stated more precisely than its tolerance allows: other processors print otherwise.
     ("model has not seen, in hours of sunshine.", "model has not seen, about 3.8 hours.",
      "which a seeded result prints differently on another processor"),
-    ("RMSE a little below the baseline's", f'RMSE [3.765]{{.quoted from="{WEATHER}"}}',
-     f"3.765 (quoted from {WEATHER}, which does not print it, which a seeded result prints"),
+    ("RMSE a little below the baseline's", f'RMSE [3.765]{{.quoted from="{WEATHER_PAGE}"}}',
+     f"3.765 (quoted from {WEATHER_PAGE}, which does not print it, which a seeded result prints"),
     ("[about 28%]{.published}", "[about 28%]\n{.published}", "does not open and close"),
 ]
 
@@ -79,7 +79,7 @@ def test_no_challenge_answer_stands_in_the_prose_above_it(page):
 
 
 def test_the_answer_check_catches_a_restored_giveaway(tmp_path):
-    page = lesson.page_with("describes penguins of three species")
+    page = lesson.page_with(prose.PENGUINS)
     text = page.path.read_text(encoding="utf-8")
     copy = tmp_path / page.path.name
     copy.write_text(text.replace("describes penguins of three species", "describes 344 penguins of three species"),

@@ -15,6 +15,7 @@ import pytest
 
 from tools import project
 from tools.builders import build_site, check_site
+from tests import prose
 from tools.pages import lesson
 
 
@@ -93,7 +94,7 @@ def test_browser_check_finds_a_broken_site(site, tmp_path):
     needs_chromium()
     broken = tmp_path / "site"
     shutil.copytree(site, broken)
-    name = lesson.page_with("describes penguins of three species").name  # figures, solutions
+    name = lesson.page_with(prose.PENGUINS).name  # figures, solutions
     page = broken / f"{name}.html"
     html = page.read_text()
     figure = re.search(r'src="(_images/[^"]+)"', html)[1]
@@ -124,7 +125,7 @@ def test_accessibility_audit_finds_a_contrast_fault(site, tmp_path):
     """With the light theme's fix for Keras's summary colours removed, axe-core objects."""
     broken = site_without(site, tmp_path, 'html[data-theme="light"] div.output span[style*="color: #0087ff"]',
                           ".no-such-element")
-    name = lesson.page_with("describes penguins of three species").name  # model summaries
+    name = lesson.page_with(prose.PENGUINS).name  # model summaries
     problems = "\n".join(check_site.check_site(broken, pages=[name], screenshots=None))
     assert f"{name}.html (light theme): accessibility (color-contrast" in problems
     assert "#0087ff" in problems

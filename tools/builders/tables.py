@@ -6,8 +6,9 @@
 Tables, each between two comments that name it, the text around them kept by
 hand: README.md's tables of episodes and of bonus pages (``summary`` and
 ``data``) and the instructor notes' schedule (``teaching``, ``exercises`` and
-``schedule``), from the pages' front matter; data/README.md's table of files, from the helpers' registry
-(``dlhelpers.REGISTRY``); environment.yml's Python, from pyproject.toml.
+``schedule``), from the pages' front matter; data/README.md's table of files,
+from the helpers' registry (``dlhelpers.REGISTRY``); environment.yml's Python,
+from pyproject.toml.
 
 And setup.md, written whole from its template ``learners/setup.md.in``, whose
 ``{{ python.newest }}``-style fields name the supported Pythons (pyproject's
