@@ -84,11 +84,15 @@ def mismatch() -> str | None:
     return f"Keras runs on {running}, not the {requested} that use_backend asked for"
 
 
-def describe() -> str:
-    """Which backend Keras uses and on which device, e.g. ``jax on cpu`` (episode 1)."""
-    import keras
+def describe(name: str | None = None) -> str:
+    """Which backend Keras uses and on which device, e.g. ``jax on cpu`` (episode 1).
 
-    name = keras.backend.backend()
+    With ``name``, that backend's device, without importing Keras.
+    """
+    if name is None:
+        import keras
+
+        name = keras.backend.backend()
     if name == "jax":
         import jax
 

@@ -215,9 +215,7 @@ def _report_backend(warnings: list[str]) -> str:
             return ""
         try:  # the dense pages' backend: its device decides what the GPU line says
             with _native_stderr_silenced():
-                import jax
-
-                return f"jax on {jax.default_backend()}"
+                return backend.describe("jax")
         except Exception:  # JAX broken: reported above
             return "jax"
     try:
